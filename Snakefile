@@ -1,0 +1,22 @@
+# Galaxy10 morphology classification: download → split → train → predict → evaluate.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/download.smk"
+include: "workflow/rules/synthesize.smk"
+include: "workflow/rules/split.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/predict.smk"
+include: "workflow/rules/evaluate.smk"
+
+
+rule all:
+    input:
+        evaluation_targets(),
+    default_target: True

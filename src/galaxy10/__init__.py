@@ -1,0 +1,1 @@
+"""Galaxy10 morphology classification: the logic behind the Snakemake workflow."""

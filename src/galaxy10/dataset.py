@@ -1,0 +1,64 @@
+"""Reading a Galaxy10-format HDF5 file, with checks that say what is wrong and what to do."""
+
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from .classes import N_CLASSES
+
+
+class DatasetError(ValueError):
+    """The input data file cannot be used as it is."""
+
+
+def _fail(path, problem):
+    raise DatasetError(
+        f"{path}: {problem}. Galaxy10 files hold `images` (uint8, N×H×W×3) and `ans` (labels 0..{N_CLASSES - 1}); "
+        "delete the file and download or regenerate it, or point data.path at a good copy."
+    )
+
+
+def check_galaxy10(path) -> tuple[int, tuple[int, int, int]]:
+    """Validate the file's layout and labels without loading the images; return (N, image shape)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError(f"{path}: no such file; run the download or synthesize stage first, or fix data.path.")
+    if not h5py.is_hdf5(path):
+        _fail(path, "not an HDF5 file (corrupt or truncated download?)")
+    try:
+        with h5py.File(path, "r") as f:
+            for name in ("images", "ans"):
+                if name not in f:
+                    _fail(path, f"no dataset `{name}`")
+            images, labels = f["images"], f["ans"][()]
+            shape, dtype = images.shape, images.dtype
+    except OSError as err:
+        _fail(path, f"cannot be read as HDF5 ({err})")
+    if dtype != np.uint8 or len(shape) != 4 or shape[3] != 3 or shape[1] != shape[2]:
+        _fail(path, f"`images` is {dtype} with shape {shape}, expected uint8 (N, H, H, 3)")
+    if shape[0] == 0:
+        _fail(path, "it holds no images")
+    if labels.shape != (shape[0],):
+        _fail(path, f"`ans` has shape {labels.shape} but there are {shape[0]} images")
+    if not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0 or labels.max() >= N_CLASSES:
+        _fail(path, f"`ans` must be integers 0..{N_CLASSES - 1}, found {labels.dtype} in [{labels.min()}, {labels.max()}]")
+    return shape[0], shape[1:]
+
+
+def load_labels(path) -> np.ndarray:
+    check_galaxy10(path)
+    with h5py.File(path, "r") as f:
+        return f["ans"][()].astype(np.uint8)
+
+
+def load_images(path, rows=None) -> np.ndarray:
+    """uint8 images, all of them or the given source rows (in the order given)."""
+    with h5py.File(path, "r") as f:
+        if rows is None:
+            return f["images"][()]
+        rows = np.asarray(rows)
+        order = np.argsort(rows)  # h5py reads fancy indices only in increasing order
+        images = np.empty((len(rows),) + f["images"].shape[1:], np.uint8)
+        images[order] = f["images"][rows[order]]
+        return images

@@ -1,0 +1,22 @@
+"""Predictions of a saved model on the test part, with the source row of every image."""
+
+import keras
+import pandas as pd
+
+from .batches import ImageBatches
+from .classes import N_CLASSES
+from .io import atomic_output
+from .split import load_split
+
+
+def predict(model_path, split, out, batch_size=256) -> pd.DataFrame:
+    """Write columns predict, test (the seed's), source_index, and prob_0..prob_9."""
+    net = keras.saving.load_model(model_path)
+    x_test, y_test, rows, _ = load_split(split, "test")
+    probabilities = net.predict(ImageBatches(x_test, y_test, batch_size), verbose=0)
+    table = pd.DataFrame({"predict": probabilities.argmax(axis=1), "test": y_test, "source_index": rows})
+    for k in range(N_CLASSES):
+        table[f"prob_{k}"] = probabilities[:, k]
+    with atomic_output(out) as tmp:
+        table.to_csv(tmp, index=False)
+    return table

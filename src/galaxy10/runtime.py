@@ -1,0 +1,28 @@
+"""Process set-up for the stage scripts: where output goes, which Keras backend, how many threads."""
+
+import os
+import sys
+
+BACKENDS = ("tensorflow", "jax", "torch")
+
+
+def redirect_output(log_path) -> None:
+    """Send stdout and stderr, including native libraries' messages, to the rule's log file."""
+    log = open(log_path, "w", buffering=1)
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    os.dup2(log.fileno(), 1)
+    os.dup2(log.fileno(), 2)
+    sys.stdout = sys.stderr = log
+
+
+def use_backend(name: str, threads: int) -> None:
+    """Choose the Keras backend and thread count; must run before keras is imported."""
+    if name not in BACKENDS:
+        raise ValueError(f"unknown backend {name!r}; choose one of {BACKENDS}")
+    if "keras" in sys.modules:
+        raise RuntimeError("keras was imported before the backend was chosen; call use_backend first")
+    os.environ["KERAS_BACKEND"] = name
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    for variable in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
+        os.environ[variable] = str(threads)

@@ -1,0 +1,115 @@
+"""Train / validation / test split into one .npz, kept as uint8 with the scaling recorded beside it."""
+
+import os
+import struct
+import zipfile
+
+import h5py
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from .dataset import check_galaxy10, load_labels
+from .io import atomic_output
+
+PARTS = ("train", "valid", "test")
+SCALE = 1 / 255  # the seed's normalisation; the models apply it, so no float copy of the data is ever made
+READ_BLOCK = 2048  # source rows read at a time
+
+
+def split_indices(labels, test_size=0.2, valid_size=0.2, seed=0, stratify=False) -> dict:
+    """Source row indices of each part: test first, then validation out of the rest, as the seed did."""
+    rows = np.arange(len(labels))
+    try:
+        rest, test = train_test_split(
+            rows, test_size=test_size, random_state=seed, stratify=labels if stratify else None
+        )
+        train, valid = train_test_split(
+            rest, test_size=valid_size, random_state=seed, stratify=labels[rest] if stratify else None
+        )
+    except ValueError as err:
+        raise ValueError(
+            f"cannot split {len(labels)} images with test_size={test_size}, valid_size={valid_size}, "
+            f"stratify={stratify}: {err}. Use more images, smaller fractions, or split.stratify: false."
+        ) from None
+    return {"train": train, "valid": valid, "test": test}
+
+
+def write_split(source, out, test_size=0.2, valid_size=0.2, seed=0, stratify=False) -> dict:
+    """Write x_/y_/idx_ arrays for train, valid and test to `out`; return the part sizes."""
+    check_galaxy10(source)
+    labels = load_labels(source)
+    parts = split_indices(labels, test_size, valid_size, seed, stratify)
+    part_of = np.empty(len(labels), np.int8)
+    position = np.empty(len(labels), np.int64)
+    for k, name in enumerate(PARTS):
+        part_of[parts[name]] = k
+        position[parts[name]] = np.arange(len(parts[name]))
+
+    with h5py.File(source, "r") as f:
+        images = f["images"]
+        x = {name: np.empty((len(parts[name]),) + images.shape[1:], np.uint8) for name in PARTS}
+        for start in range(0, len(labels), READ_BLOCK):  # block by block: never two copies of the whole set
+            block = images[start : start + READ_BLOCK]
+            rows = np.arange(start, start + len(block))
+            for k, name in enumerate(PARTS):
+                mine = part_of[rows] == k
+                x[name][position[rows[mine]]] = block[mine]
+
+    arrays = {}
+    for name in PARTS:
+        arrays[f"x_{name}"] = x[name]
+        arrays[f"y_{name}"] = labels[parts[name]]
+        arrays[f"idx_{name}"] = parts[name]
+    with atomic_output(out) as tmp:
+        np.savez(tmp, scale=np.float64(SCALE), normalization="x * scale, applied inside the model", **arrays)
+    return {name: len(parts[name]) for name in PARTS}
+
+
+class StoredImages:
+    """Rows of an image array stored uncompressed inside an .npz, read on demand with pread.
+
+    Reads go through the page cache rather than into the process, so a stage's memory stays flat however
+    large the data set is, and the operating system still keeps hot data in memory.
+    """
+
+    def __init__(self, npz_path, member: str):
+        with zipfile.ZipFile(npz_path) as archive:
+            info = archive.getinfo(member + ".npy")
+        if info.compress_type != zipfile.ZIP_STORED:
+            raise ValueError(f"{npz_path}: {member} is compressed; write the split with np.savez, not savez_compressed")
+        self._file = open(npz_path, "rb")
+        self._file.seek(info.header_offset + 26)  # the zip local header: the member's bytes follow its names
+        name_length, extra_length = struct.unpack("<HH", self._file.read(4))
+        self._file.seek(info.header_offset + 30 + name_length + extra_length)
+        read_header = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+        shape, fortran_order, self.dtype = read_header[np.lib.format.read_magic(self._file)](self._file)
+        if fortran_order:
+            raise ValueError(f"{npz_path}: {member} is stored in Fortran order")
+        self.shape = shape
+        self._offset = self._file.tell()
+        self._row_bytes = int(np.prod(shape[1:])) * self.dtype.itemsize
+
+    def __len__(self):
+        return self.shape[0]
+
+    def __getitem__(self, rows) -> np.ndarray:
+        rows = np.arange(self.shape[0])[rows]  # any index numpy accepts, checked against the length
+        out = np.empty((len(rows),) + self.shape[1:], self.dtype)
+        buffer = out.reshape(len(rows), -1).view(np.uint8)
+        for k, row in enumerate(rows):
+            start = self._offset + int(row) * self._row_bytes
+            buffer[k] = np.frombuffer(os.pread(self._file.fileno(), self._row_bytes, start), np.uint8)
+        return out
+
+    def __array__(self, dtype=None, copy=None):
+        return self[:] if dtype is None else self[:].astype(dtype)
+
+
+def load_split(path, part: str):
+    """(images, labels, source rows) of one part, plus the scale the model must apply.
+
+    The images come as `StoredImages`, read from disk batch by batch; labels and rows as arrays.
+    """
+    with np.load(path) as npz:
+        labels, rows, scale = npz[f"y_{part}"], npz[f"idx_{part}"], float(npz["scale"])
+    return StoredImages(path, f"x_{part}"), labels, rows, scale

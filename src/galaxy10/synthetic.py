@@ -1,0 +1,221 @@
+"""Synthetic galaxies in exactly Galaxy10.h5's format, rendered from simple physics.
+
+Each galaxy is a Sérsic bulge (optionally boxy) plus an exponential disk, seen at some inclination and
+position angle, with logarithmic spiral arms for the spiral classes and a dust lane for some edge-on disks.
+Stars, PSF blur and sky noise are added, then the bands are put through an asinh stretch like SDSS colour
+composites. Class parameters overlap at their borders (roundness, pitch angle, bulge size) so that, as in
+Galaxy Zoo, neighbouring classes are genuinely confusable.
+
+Channels are stored as (i, r, g) in RGB order, the usual SDSS composite, so ellipticals look yellow and star
+forming arms blue.
+"""
+
+from concurrent.futures import ProcessPoolExecutor
+
+import h5py
+import numpy as np
+
+from .classes import IMAGE_SIZE, N_CLASSES, SDSS_COUNTS
+from .io import atomic_output
+
+CHUNK = 512  # images per random stream: output depends on the seed only, not on how many processes render
+# Colour of each component as flux in (i, r, g): old stars red, disks neutral, star-forming arms blue.
+BULGE_COLOUR = np.array([1.30, 1.0, 0.50], np.float32)
+DISK_COLOUR = np.array([1.05, 1.0, 0.80], np.float32)
+ARM_COLOUR = np.array([0.80, 1.0, 1.15], np.float32)
+STRETCH_SOFTENING = 6.0  # asinh softening, counts
+STRETCH_MAX = 3000.0  # counts mapped to 255
+
+
+def class_counts(n_images: int) -> np.ndarray:
+    """Images per class in the real set's proportions (largest remainder), at least 2 of each when n ≥ 20."""
+    if n_images < 1:
+        raise ValueError(f"n_images must be at least 1, got {n_images}")
+    share = np.asarray(SDSS_COUNTS, float) * n_images / sum(SDSS_COUNTS)
+    counts = np.floor(share).astype(int)
+    remainder_order = np.argsort(-(share - counts), kind="stable")
+    counts[remainder_order[: n_images - counts.sum()]] += 1
+    if n_images >= 2 * N_CLASSES * 10:
+        for k in np.flatnonzero(counts < 2):  # so a stratified split and every metric see every class
+            need = 2 - counts[k]
+            counts[k] += need
+            counts[np.argmax(counts)] -= need
+    return counts
+
+
+def _uniform(rng, low, high, n):
+    return rng.uniform(low, high, n).astype(np.float32)
+
+
+def sample_parameters(labels: np.ndarray, rng: np.random.Generator) -> dict:
+    """Physical parameters for each galaxy, drawn from its class's (overlapping) ranges."""
+    n = len(labels)
+    p = {
+        "x0": np.clip(rng.normal(0, 1.0, n), -3, 3).astype(np.float32),
+        "y0": np.clip(rng.normal(0, 1.0, n), -3, 3).astype(np.float32),
+        "angle": _uniform(rng, 0, np.pi, n),
+        "flux": np.exp(_uniform(rng, np.log(4e3), np.log(4e4), n)),
+        "sky": _uniform(rng, 2.0, 5.0, n),
+        "psf": _uniform(rng, 0.7, 1.3, n),
+        "colour": (1 + rng.normal(0, 0.12, (n, 3))).astype(np.float32),
+        # bulge (Sérsic); boxiness 2 is an ellipse, above 2 a box
+        "bulge_fraction": np.zeros(n, np.float32),
+        "sersic_n": _uniform(rng, 1.5, 3.0, n),
+        "bulge_re": _uniform(rng, 1.2, 2.5, n),
+        "bulge_q": _uniform(rng, 0.7, 1.0, n),
+        "boxiness": np.full(n, 2.0, np.float32),
+        # disk (exponential) and spiral arms
+        "disk_h": _uniform(rng, 3.0, 7.5, n),
+        "disk_q": _uniform(rng, 0.55, 1.0, n),
+        "arm_amplitude": np.zeros(n, np.float32),
+        "pitch_deg": _uniform(rng, 10, 30, n),
+        "arms": rng.choice([2, 2, 2, 3], n).astype(np.float32),
+        "arm_sharpness": _uniform(rng, 1.5, 3.5, n),
+        "arm_phase": _uniform(rng, 0, 2 * np.pi, n),
+        "dust": np.zeros(n, np.float32),
+    }
+
+    def set_(key, cls, low, high):
+        idx = np.flatnonzero(labels == cls)
+        p[key][idx] = _uniform(rng, low, high, len(idx))
+
+    smooth = (1, 2, 3)
+    for cls in smooth:
+        set_("bulge_fraction", cls, 1.0, 1.0)
+        set_("sersic_n", cls, 2.0, 5.0)
+        set_("bulge_re", cls, 2.0, 7.0)
+    set_("bulge_q", 1, 0.78, 1.0)
+    set_("bulge_q", 2, 0.45, 0.85)
+    set_("bulge_q", 3, 0.18, 0.5)
+    set_("sersic_n", 3, 1.0, 3.5)
+
+    set_("bulge_fraction", 0, 0.05, 0.45)
+    set_("arm_amplitude", 0, 0.0, 0.2)  # the odd faint hint of structure, as Galaxy Zoo voters saw it
+
+    for cls in (4, 5, 6):
+        set_("disk_q", cls, 0.08, 0.28)
+        set_("disk_h", cls, 4.0, 10.0)
+        set_("dust", cls, 0.0, 0.6)
+    set_("bulge_fraction", 4, 0.12, 0.5)
+    set_("bulge_fraction", 5, 0.2, 0.5)
+    set_("bulge_fraction", 6, 0.0, 0.1)
+    set_("bulge_q", 5, 0.45, 0.85)
+    set_("boxiness", 4, 1.8, 2.4)
+    set_("boxiness", 5, 2.8, 4.0)
+
+    for cls, (low, high) in zip((7, 8, 9), ((7, 15), (13, 22), (20, 32))):
+        set_("bulge_fraction", cls, 0.05, 0.4)
+        set_("arm_amplitude", cls, 0.3, 0.9)
+        set_("pitch_deg", cls, low, high)
+    return p
+
+
+def _grid():
+    axis = np.arange(IMAGE_SIZE, dtype=np.float32) - (IMAGE_SIZE - 1) / 2
+    return np.meshgrid(axis, axis, indexing="xy")
+
+
+def _normalised(profile: np.ndarray) -> np.ndarray:
+    return profile / profile.sum(axis=(1, 2), keepdims=True)
+
+
+def _sersic(x, y, p, idx):
+    n = p["sersic_n"][idx, None, None]
+    q = p["bulge_q"][idx, None, None]
+    c = p["boxiness"][idx, None, None]
+    xs, ys = x[idx], y[idx]
+    r = (np.abs(xs) ** c + np.abs(ys / q) ** c) ** (1 / c)
+    b = 2 * n - 1 / 3 + 0.009876 / n
+    r = np.maximum(r, 0.25) / p["bulge_re"][idx, None, None]
+    return _normalised(np.exp(-b * (r ** (1 / n) - 1)))
+
+
+def _disk_and_arms(x, y, p, idx):
+    """Exponential disk with log-spiral arms in the disk plane, then projected; returns (disk, arms)."""
+    h = p["disk_h"][idx, None, None]
+    xs, ys = x[idx], y[idx] / p["disk_q"][idx, None, None]
+    r = np.hypot(xs, ys)
+    disk = np.exp(-r / h)
+    lane = p["dust"][idx, None, None] * np.exp(-((y[idx] / 0.8) ** 2)) * (r < 3 * h)
+    disk_lit = _normalised(disk * (1 - lane))
+    amp = p["arm_amplitude"][idx, None, None]
+    theta = np.arctan2(ys, xs)
+    winding = np.log(np.maximum(r, 0.5) / h) / np.tan(np.radians(p["pitch_deg"][idx, None, None]))
+    phase = p["arms"][idx, None, None] * (theta - winding) + p["arm_phase"][idx, None, None]
+    arms = ((1 + np.cos(phase)) / 2) ** p["arm_sharpness"][idx, None, None]
+    arms *= disk * (1 - np.exp(-((r / (0.8 * h)) ** 2)))  # arms start outside the bulge
+    return disk_lit * (1 - amp), _normalised(arms + 1e-12) * amp
+
+
+def _blur(images: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+    """Gaussian PSF per image, applied in Fourier space; images (n, H, W, bands)."""
+    ky = np.fft.fftfreq(IMAGE_SIZE)[:, None]
+    kx = np.fft.rfftfreq(IMAGE_SIZE)[None, :]
+    transfer = np.exp(-2 * np.pi**2 * sigma[:, None, None] ** 2 * (kx**2 + ky**2))
+    spectrum = np.fft.rfft2(images, axes=(1, 2)) * transfer[..., None]
+    return np.fft.irfft2(spectrum, s=(IMAGE_SIZE, IMAGE_SIZE), axes=(1, 2)).astype(np.float32)
+
+
+def render(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """uint8 images (n, 69, 69, 3) for the given class labels."""
+    n = len(labels)
+    p = sample_parameters(labels, rng)
+    gx, gy = _grid()
+    dx = gx[None] - p["x0"][:, None, None]
+    dy = gy[None] - p["y0"][:, None, None]
+    cos, sin = np.cos(p["angle"])[:, None, None], np.sin(p["angle"])[:, None, None]
+    x, y = dx * cos + dy * sin, -dx * sin + dy * cos
+
+    bulge_colour = BULGE_COLOUR * p["colour"]
+    images = np.zeros((n, IMAGE_SIZE, IMAGE_SIZE, 3), np.float32)
+    has_bulge = np.flatnonzero(p["bulge_fraction"] > 0)
+    weight = (p["flux"] * p["bulge_fraction"])[has_bulge, None, None, None]
+    images[has_bulge] += _sersic(x, y, p, has_bulge)[..., None] * weight * bulge_colour[has_bulge, None, None]
+    has_disk = np.flatnonzero(p["bulge_fraction"] < 1)
+    disk, arms = _disk_and_arms(x, y, p, has_disk)
+    weight = (p["flux"] * (1 - p["bulge_fraction"]))[has_disk, None, None, None]
+    colour = DISK_COLOUR * p["colour"][has_disk]
+    images[has_disk] += weight * (disk[..., None] * colour[:, None, None] + arms[..., None] * ARM_COLOUR)
+
+    stars = rng.poisson(1.0, n)
+    owner = np.repeat(np.arange(n), stars)
+    star_flux = np.exp(rng.uniform(np.log(150), np.log(3e4), len(owner)))
+    star_colour = rng.uniform(0.6, 1.4, (len(owner), 3))
+    np.add.at(
+        images,
+        (owner, rng.integers(0, IMAGE_SIZE, len(owner)), rng.integers(0, IMAGE_SIZE, len(owner))),
+        (star_flux[:, None] * star_colour).astype(np.float32),
+    )
+
+    images = _blur(images, p["psf"])
+    noise_sigma = np.sqrt(p["sky"][:, None, None, None] ** 2 + np.maximum(images, 0) / 4)
+    images += rng.standard_normal(images.shape, np.float32) * noise_sigma
+    stretched = np.arcsinh(images / STRETCH_SOFTENING) / np.arcsinh(STRETCH_MAX / STRETCH_SOFTENING)
+    return np.clip(np.rint(stretched * 255), 0, 255).astype(np.uint8)
+
+
+def _render_chunk(args):
+    seed, chunk_index, labels = args
+    return render(labels, np.random.default_rng([seed, chunk_index]))
+
+
+def make_labels(n_images: int, seed: int) -> np.ndarray:
+    """Class labels in the real set's proportions, in a seeded random order."""
+    labels = np.repeat(np.arange(N_CLASSES, dtype=np.uint8), class_counts(n_images))
+    return np.random.default_rng(seed).permutation(labels)
+
+
+def write_synthetic(path, n_images: int, seed: int, processes: int = 1) -> None:
+    """Write `n_images` synthetic galaxies to `path` as HDF5 datasets `images` and `ans`."""
+    labels = make_labels(n_images, seed)
+    chunks = [(seed, i, labels[start : start + CHUNK]) for i, start in enumerate(range(0, n_images, CHUNK))]
+    with atomic_output(path) as tmp, h5py.File(tmp, "w") as out:
+        images = out.create_dataset(
+            "images", (n_images, IMAGE_SIZE, IMAGE_SIZE, 3), np.uint8, chunks=(64, IMAGE_SIZE, IMAGE_SIZE, 3)
+        )
+        out.create_dataset("ans", data=labels)
+        out.attrs["synthetic_seed"] = seed
+        with ProcessPoolExecutor(max(1, processes)) as pool:
+            for (_, i, chunk_labels), rendered in zip(chunks, pool.map(_render_chunk, chunks)):
+                images[i * CHUNK : i * CHUNK + len(chunk_labels)] = rendered
+

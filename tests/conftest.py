@@ -1,0 +1,16 @@
+import os
+
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from galaxy10.synthetic import write_synthetic  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def small_h5(tmp_path_factory):
+    """A 400-image synthetic Galaxy10 file, shared read-only by the tests."""
+    path = tmp_path_factory.mktemp("data") / "Galaxy10.h5"
+    write_synthetic(path, 400, seed=3)
+    return path

@@ -1,0 +1,24 @@
+import numpy as np
+import pytest
+
+from galaxy10.models import build_model
+
+
+def test_seed_network_has_the_notebooks_parameter_count():
+    assert build_model("seed_dnn", (69, 69, 3), 1 / 255).count_params() == 1_829_642
+
+
+def test_model_scales_uint8_input_itself():
+    model = build_model("seed_dnn", (69, 69, 3), 1 / 255)
+    images = np.random.default_rng(0).integers(0, 256, (4, 69, 69, 3), dtype=np.uint8)
+    direct = np.asarray(model(images))
+    scaled_first = np.asarray(model.layers[1](np.asarray(model.layers[0](images.astype("float32")))))
+    assert model.layers[0].name.startswith("rescaling")
+    assert np.allclose(np.asarray(model.layers[0](images.astype("float32"))), images / 255, atol=1e-6)
+    assert np.allclose(direct.sum(axis=1), 1, atol=1e-5)
+    assert scaled_first.shape == (4, 69 * 69 * 3)
+
+
+def test_unknown_model_lists_the_choices():
+    with pytest.raises(ValueError, match="seed_dnn"):
+        build_model("resnet9000", (69, 69, 3), 1 / 255)

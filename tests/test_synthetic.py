@@ -1,0 +1,61 @@
+import h5py
+import numpy as np
+import pytest
+
+from galaxy10.classes import IMAGE_SIZE, SDSS_COUNTS
+from galaxy10.dataset import check_galaxy10
+from galaxy10.synthetic import class_counts, make_labels, render, write_synthetic
+
+
+def test_file_has_galaxy10_format(small_h5):
+    assert check_galaxy10(small_h5) == (400, (IMAGE_SIZE, IMAGE_SIZE, 3))
+    with h5py.File(small_h5) as f:
+        images, labels = f["images"][()], f["ans"][()]
+    assert images.dtype == np.uint8 and labels.dtype == np.uint8
+    assert 0 < images.mean() < 100  # a dark sky with galaxies on it, neither blank nor saturated
+    assert images.max() == 255
+
+
+def test_documented_counts_are_reproduced_at_their_total():
+    assert tuple(class_counts(sum(SDSS_COUNTS))) == SDSS_COUNTS
+
+
+@pytest.mark.parametrize("n", [200, 1000, 5000])
+def test_class_proportions_follow_the_real_set(n):
+    counts = class_counts(n)
+    assert counts.sum() == n
+    expected = np.array(SDSS_COUNTS) * n / sum(SDSS_COUNTS)
+    assert np.all(np.abs(counts - expected) <= 3)  # 2 of the rarest class come from the largest
+    assert counts.min() >= 2  # every class present, so stratified splits work
+
+
+def test_same_seed_same_file_whatever_the_process_count(tmp_path, small_h5):
+    again = tmp_path / "again.h5"
+    write_synthetic(again, 400, seed=3, processes=2)
+    with h5py.File(small_h5) as a, h5py.File(again) as b:
+        assert np.array_equal(a["images"][()], b["images"][()])
+        assert np.array_equal(a["ans"][()], b["ans"][()])
+
+
+def test_different_seed_different_images():
+    labels = make_labels(64, 0)
+    assert not np.array_equal(render(labels, np.random.default_rng(1)), render(labels, np.random.default_rng(2)))
+
+
+def _elongation(image):
+    """Ratio of the principal axes of the light distribution above the sky."""
+    light = np.clip(image.astype(float).sum(-1) - 60, 0, None)
+    y, x = np.indices(light.shape)
+    w = light / light.sum()
+    mx, my = (w * x).sum(), (w * y).sum()
+    cov = np.cov(np.stack([x.ravel() - mx, y.ravel() - my]), aweights=w.ravel())
+    low, high = np.linalg.eigvalsh(cov)
+    return np.sqrt(high / low)
+
+
+def test_classes_differ_as_their_names_say():
+    """Round, in-between, cigar-shaped and edge-on galaxies are ever more elongated."""
+    rng = np.random.default_rng(0)
+    median = {k: np.median([_elongation(im) for im in render(np.full(40, k), rng)]) for k in (1, 2, 3, 6)}
+    assert median[1] < median[2] < median[3] < median[6]
+    assert median[6] > 1.5 * median[1]

@@ -1,0 +1,14 @@
+localrules:
+    evaluate,
+
+
+rule evaluate:
+    input:
+        predictions=rules.predict.output.predictions,
+    output:
+        metrics=f"{EXPERIMENT}/metrics.json",
+        confusion=f"{EXPERIMENT}/confusion_matrix.csv",
+    log:
+        f"{EXPERIMENT}/logs/evaluate.log",
+    script:
+        "../scripts/evaluate.py"

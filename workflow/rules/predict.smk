@@ -1,0 +1,19 @@
+rule predict:
+    input:
+        model=rules.train.output.model,
+        split=rules.split.output.npz,
+    output:
+        predictions=f"{EXPERIMENT}/predictions.csv",
+    params:
+        backend=config["backend"],
+    log:
+        f"{EXPERIMENT}/logs/predict.log",
+    benchmark:
+        f"{EXPERIMENT}/benchmarks/predict.tsv"
+    threads: job_resources("predict")["threads"]
+    resources:
+        gpu=job_resources("predict")["gpu"],
+        mem_mb=job_resources("predict")["mem_mb"],
+        runtime=job_resources("predict")["runtime"],
+    script:
+        "../scripts/predict.py"

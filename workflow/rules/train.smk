@@ -1,0 +1,20 @@
+rule train:
+    input:
+        split=rules.split.output.npz,
+    output:
+        model=f"{EXPERIMENT}/model.keras",
+        history=f"{EXPERIMENT}/history.csv",
+    params:
+        backend=config["backend"],
+        experiment=experiment_settings,
+    log:
+        f"{EXPERIMENT}/logs/train.log",
+    benchmark:
+        f"{EXPERIMENT}/benchmarks/train.tsv"
+    threads: job_resources("train")["threads"]
+    resources:
+        gpu=job_resources("train")["gpu"],
+        mem_mb=job_resources("train")["mem_mb"],
+        runtime=job_resources("train")["runtime"],
+    script:
+        "../scripts/train.py"

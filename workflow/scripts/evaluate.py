@@ -1,0 +1,7 @@
+from galaxy10.runtime import redirect_output
+
+redirect_output(snakemake.log[0])
+from galaxy10.evaluate import evaluate
+
+out = snakemake.output
+print(evaluate(snakemake.input.predictions, out.metrics, out.confusion))

@@ -1,0 +1,7 @@
+from galaxy10.runtime import redirect_output, use_backend
+
+redirect_output(snakemake.log[0])
+use_backend(snakemake.params.backend, snakemake.threads)  # before anything imports keras
+from galaxy10.predict import predict
+
+predict(snakemake.input.model, snakemake.input.split, snakemake.output.predictions)

@@ -1,0 +1,7 @@
+from galaxy10.runtime import redirect_output
+
+redirect_output(snakemake.log[0])
+from galaxy10.synthetic import write_synthetic
+
+p = snakemake.params
+write_synthetic(snakemake.output.h5, p.n_images, p.seed, processes=snakemake.threads)

@@ -1,0 +1,8 @@
+from galaxy10.runtime import redirect_output, use_backend
+
+redirect_output(snakemake.log[0])
+use_backend(snakemake.params.backend, snakemake.threads)  # before anything imports keras
+from galaxy10.training import train
+
+out = snakemake.output
+train(snakemake.input.split, out.model, out.history, **snakemake.params.experiment)
