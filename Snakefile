@@ -17,6 +17,6 @@ include: "workflow/rules/evaluate.smk"
 
 
 rule all:
-    input:
-        evaluation_targets(),
     default_target: True
+    input:
+        experiment_targets(),

@@ -2,12 +2,11 @@ import os
 
 from snakemake.utils import validate
 
-
 validate(config, "../schemas/config.schema.yaml")
 
 RESULTS = config["results"]
 DATA = f"{RESULTS}/{config['dataset']}"  # everything derived from the chosen data set
-EXPERIMENT = DATA + "/{experiment}"
+EXPERIMENT = os.path.join(DATA, "{experiment}")
 
 
 wildcard_constraints:
@@ -31,8 +30,13 @@ def job_resources(rule_name):
     return config["resources"][rule_name]
 
 
-def evaluation_targets():
+def experiment_targets():
+    """Every experiment's products, the model too, so that deleting any of them rebuilds it."""
     return expand(
-        [rules.evaluate.output.metrics, rules.evaluate.output.confusion],
+        [
+            *rules.train.output,
+            *rules.predict.output,
+            *rules.evaluate.output,
+        ],
         experiment=config["experiments"],
     )

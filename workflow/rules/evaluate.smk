@@ -10,5 +10,9 @@ rule evaluate:
         confusion=f"{EXPERIMENT}/confusion_matrix.csv",
     log:
         f"{EXPERIMENT}/logs/evaluate.log",
+    benchmark:
+        f"{EXPERIMENT}/benchmarks/evaluate.tsv"
+    conda:
+        "../../environment.yml"
     script:
         "../scripts/evaluate.py"

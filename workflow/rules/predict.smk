@@ -4,16 +4,18 @@ rule predict:
         split=rules.split.output.npz,
     output:
         predictions=f"{EXPERIMENT}/predictions.csv",
-    params:
-        backend=config["backend"],
     log:
         f"{EXPERIMENT}/logs/predict.log",
     benchmark:
         f"{EXPERIMENT}/benchmarks/predict.tsv"
+    conda:
+        "../../environment.yml"
     threads: job_resources("predict")["threads"]
     resources:
         gpu=job_resources("predict")["gpu"],
         mem_mb=job_resources("predict")["mem_mb"],
         runtime=job_resources("predict")["runtime"],
+    params:
+        backend=config["backend"],
     script:
         "../scripts/predict.py"

@@ -1,15 +1,17 @@
 rule synthesize:
     output:
         h5=f"{RESULTS}/synthetic/Galaxy10.h5",
-    params:
-        n_images=config["synthetic"]["n_images"],
-        seed=config["synthetic"]["seed"],
     log:
         f"{RESULTS}/synthetic/logs/synthesize.log",
     benchmark:
         f"{RESULTS}/synthetic/benchmarks/synthesize.tsv"
+    conda:
+        "../../environment.yml"
     threads: 2
     resources:
         mem_mb=2000,
+    params:
+        n_images=config["synthetic"]["n_images"],
+        seed=config["synthetic"]["seed"],
     script:
         "../scripts/synthesize.py"
