@@ -8,6 +8,12 @@ def test_seed_network_has_the_notebooks_parameter_count():
     assert build_model("seed_dnn", (69, 69, 3), 1 / 255).count_params() == 1_829_642
 
 
+def test_small_cnn_parameter_count_worked_by_hand():
+    convolutions = 3 * 3 * (3 * 32 + 32 * 64 + 64 * 128 + 128 * 128)  # no biases: batch-norm follows
+    batch_norm = 4 * (32 + 64 + 128 + 128)
+    assert build_model("small_cnn", (69, 69, 3), 1 / 255).count_params() == convolutions + batch_norm + 128 * 10 + 10
+
+
 def test_model_scales_uint8_input_itself():
     model = build_model("seed_dnn", (69, 69, 3), 1 / 255)
     images = np.random.default_rng(0).integers(0, 256, (4, 69, 69, 3), dtype=np.uint8)

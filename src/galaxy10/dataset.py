@@ -28,13 +28,17 @@ def check_galaxy10(path) -> tuple[int, tuple[int, int, int]]:
         _fail(path, "not an HDF5 file (corrupt or truncated download?)")
     try:
         with h5py.File(path, "r") as f:
-            for name in ("images", "ans"):
-                if name not in f:
-                    _fail(path, f"no dataset `{name}`")
-            images, labels = f["images"], f["ans"][()]
-            shape, dtype = images.shape, images.dtype
+            missing = [name for name in ("images", "ans") if name not in f]
+            if not missing:
+                shape, dtype, labels = f["images"].shape, f["images"].dtype, f["ans"][()]
     except OSError as err:
-        _fail(path, f"cannot be read as HDF5 ({err})")
+        unreadable = str(err)
+    else:
+        unreadable = None
+    if unreadable:
+        _fail(path, f"cannot be read as HDF5 ({unreadable}); it may be truncated or corrupt")
+    if missing:
+        _fail(path, f"no dataset `{missing[0]}`")
     if dtype != np.uint8 or len(shape) != 4 or shape[3] != 3 or shape[1] != shape[2]:
         _fail(path, f"`images` is {dtype} with shape {shape}, expected uint8 (N, H, H, 3)")
     if shape[0] == 0:

@@ -27,6 +27,25 @@ STRETCH_SOFTENING = 6.0  # asinh softening, counts
 STRETCH_MAX = 3000.0  # counts mapped to 255
 
 
+SMOOTH = {"bulge_fraction": (1.0, 1.0), "sersic_n": (2.0, 5.0), "bulge_re": (2.0, 7.0)}
+EDGE_ON = {"disk_q": (0.08, 0.28), "disk_h": (4.0, 10.0), "dust": (0.0, 0.6)}
+SPIRAL = {"bulge_fraction": (0.05, 0.4), "arm_amplitude": (0.3, 0.9)}
+# Uniform ranges per class, overriding the defaults in sample_parameters. Neighbours overlap on purpose:
+# roundness (1-2-3), bulge size and shape (4-5-6) and pitch angle (7-8-9) are matters of degree.
+CLASS_RANGES = {
+    0: {"bulge_fraction": (0.05, 0.45), "arm_amplitude": (0.0, 0.2)},  # at most a faint hint of arms
+    1: {**SMOOTH, "bulge_q": (0.78, 1.0)},
+    2: {**SMOOTH, "bulge_q": (0.45, 0.85)},
+    3: {**SMOOTH, "bulge_q": (0.18, 0.5), "sersic_n": (1.0, 3.5)},
+    4: {**EDGE_ON, "bulge_fraction": (0.12, 0.5), "boxiness": (1.8, 2.4)},
+    5: {**EDGE_ON, "bulge_fraction": (0.2, 0.5), "bulge_q": (0.45, 0.85), "boxiness": (2.8, 4.0)},
+    6: {**EDGE_ON, "bulge_fraction": (0.0, 0.1)},
+    7: {**SPIRAL, "pitch_deg": (7, 15)},
+    8: {**SPIRAL, "pitch_deg": (13, 22)},
+    9: {**SPIRAL, "pitch_deg": (20, 32)},
+}
+
+
 def class_counts(n_images: int) -> np.ndarray:
     """Images per class in the real set's proportions (largest remainder), at least 2 of each when n ≥ 20."""
     if n_images < 1:
@@ -75,38 +94,10 @@ def sample_parameters(labels: np.ndarray, rng: np.random.Generator) -> dict:
         "dust": np.zeros(n, np.float32),
     }
 
-    def set_(key, cls, low, high):
-        idx = np.flatnonzero(labels == cls)
-        p[key][idx] = _uniform(rng, low, high, len(idx))
-
-    smooth = (1, 2, 3)
-    for cls in smooth:
-        set_("bulge_fraction", cls, 1.0, 1.0)
-        set_("sersic_n", cls, 2.0, 5.0)
-        set_("bulge_re", cls, 2.0, 7.0)
-    set_("bulge_q", 1, 0.78, 1.0)
-    set_("bulge_q", 2, 0.45, 0.85)
-    set_("bulge_q", 3, 0.18, 0.5)
-    set_("sersic_n", 3, 1.0, 3.5)
-
-    set_("bulge_fraction", 0, 0.05, 0.45)
-    set_("arm_amplitude", 0, 0.0, 0.2)  # the odd faint hint of structure, as Galaxy Zoo voters saw it
-
-    for cls in (4, 5, 6):
-        set_("disk_q", cls, 0.08, 0.28)
-        set_("disk_h", cls, 4.0, 10.0)
-        set_("dust", cls, 0.0, 0.6)
-    set_("bulge_fraction", 4, 0.12, 0.5)
-    set_("bulge_fraction", 5, 0.2, 0.5)
-    set_("bulge_fraction", 6, 0.0, 0.1)
-    set_("bulge_q", 5, 0.45, 0.85)
-    set_("boxiness", 4, 1.8, 2.4)
-    set_("boxiness", 5, 2.8, 4.0)
-
-    for cls, (low, high) in zip((7, 8, 9), ((7, 15), (13, 22), (20, 32))):
-        set_("bulge_fraction", cls, 0.05, 0.4)
-        set_("arm_amplitude", cls, 0.3, 0.9)
-        set_("pitch_deg", cls, low, high)
+    for cls, ranges in CLASS_RANGES.items():
+        rows = np.flatnonzero(labels == cls)
+        for key, (low, high) in ranges.items():
+            p[key][rows] = _uniform(rng, low, high, len(rows))
     return p
 
 
