@@ -4,4 +4,5 @@ redirect_output(snakemake.log[0])
 use_backend(snakemake.params.backend, snakemake.threads)  # before anything imports keras
 from galaxy10.predict import predict
 
-predict(snakemake.input.model, snakemake.input.split, snakemake.output.predictions)
+inputs = snakemake.input
+predict(inputs.model, inputs.split, snakemake.output.predictions, snakemake.params.batch_size)

@@ -1,0 +1,58 @@
+import subprocess
+import sys
+
+import keras
+import pandas as pd
+import pytest
+
+from galaxy10.predict import predict
+from galaxy10.runtime import use_backend
+from galaxy10.split import write_split
+from galaxy10.training import train
+
+
+@pytest.fixture(scope="module")
+def split(small_h5, tmp_path_factory):
+    path = tmp_path_factory.mktemp("split") / "split.npz"
+    write_split(small_h5, path, seed=0)
+    return path
+
+
+def test_plateau_callback_cuts_the_rate_and_history_records_it(split, tmp_path):
+    # min_delta 1.0 can never be met: after the first epoch (which improves on nothing) every epoch cuts the rate
+    plateau = {"monitor": "accuracy", "factor": 0.001, "patience": 0, "min_delta": 1.0}
+    history = train(
+        split, tmp_path / "m.keras", tmp_path / "h.csv",
+        model="seed_dnn", epochs=3, batch_size=32, learning_rate=0.001, seed=0, reduce_lr=plateau,
+    )
+    assert list(history["lr"]) == pytest.approx([1e-3, 1e-3, 1e-6], rel=1e-5)  # the rate each epoch ran with
+    written = pd.read_csv(tmp_path / "h.csv", index_col="epoch")
+    assert list(written.index) == [1, 2, 3] and written["lr"].iloc[2] == pytest.approx(1e-6, rel=1e-5)
+
+
+def test_same_seed_same_training(split, tmp_path):
+    runs = [
+        train(split, tmp_path / f"m{k}.keras", tmp_path / f"h{k}.csv",
+              model="seed_dnn", epochs=2, batch_size=32, learning_rate=0.001, seed=5)
+        for k in range(2)
+    ]
+    pd.testing.assert_frame_equal(runs[0], runs[1], rtol=1e-4)
+
+
+def test_predictions_come_from_the_saved_model(split, tmp_path):
+    train(split, tmp_path / "m.keras", tmp_path / "h.csv",
+          model="seed_dnn", epochs=1, batch_size=32, learning_rate=0.001, seed=0)
+    table = predict(tmp_path / "m.keras", split, tmp_path / "p.csv")
+    assert len(table) == 80 and (tmp_path / "p.csv").exists()
+    model = keras.saving.load_model(tmp_path / "m.keras")
+    assert model.count_params() == 1_829_642
+
+
+def test_backend_is_chosen_before_keras_is_imported():
+    code = "from galaxy10.runtime import use_backend; use_backend('tensorflow', 1); import keras; print(keras.backend.backend())"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "tensorflow"
+    with pytest.raises(RuntimeError, match="before the backend was chosen"):
+        use_backend("jax", 1)  # keras is already imported in this process
+    with pytest.raises(ValueError, match="theano"):
+        use_backend("theano", 1)
