@@ -10,7 +10,6 @@ for each installed Keras backend (median of the epochs after the first); the no-
 import argparse
 import functools
 import http.server
-import resource
 import subprocess
 import sys
 import tempfile
@@ -69,21 +68,30 @@ def stage_table(results: Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
 def download_bench(h5: Path, workdir: Path) -> dict:
     """Fetch the rendered file through the real download code from a local HTTP server."""
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(h5.parent))
-    handler.log_message = lambda *args: None
+    handler = functools.partial(QuietHandler, directory=str(h5.parent))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/{h5.name}"
     code = (
-        "import sys; from galaxy10.download import fetch, sha256sum;"
-        "fetch(sys.argv[1], sys.argv[2], sha256sum(sys.argv[3]), progress=False)"
+        "import resource, sys; from galaxy10.download import fetch, sha256sum;"
+        "fetch(sys.argv[1], sys.argv[2], sha256sum(sys.argv[3]), progress=False);"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
     )
-    wall = run([sys.executable, "-c", code, url, str(workdir / "fetched.h5"), str(h5)], workdir)
+    started = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-c", code, url, str(workdir / "fetched.h5"), str(h5)],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    wall = time.perf_counter() - started
     server.shutdown()
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest child so far
-    return {"stage": "download (local HTTP, incl. 2 sha256 passes)", "wall_s": wall, "peak_rss_mb": peak}
+    return {"stage": "download (local HTTP, incl. 2 sha256 passes)", "wall_s": wall, "peak_rss_mb": float(out)}
 
 
 def main():
