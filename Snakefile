@@ -1,10 +1,13 @@
-# Galaxy10 morphology classification: download → split → train → predict → evaluate.
+# Galaxy10 morphology classification: download → split → train → predict → evaluate → figures → compare.
 from snakemake.utils import min_version
 
 min_version("9.0")
 
 
 configfile: "config/config.yaml"
+
+
+report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
@@ -14,9 +17,12 @@ include: "workflow/rules/split.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/predict.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/figures.smk"
+include: "workflow/rules/compare.smk"
 
 
 rule all:
     default_target: True
     input:
-        experiment_targets(),
+        run_targets(),
+        rules.compare.output,

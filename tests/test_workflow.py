@@ -15,11 +15,17 @@ import pandas as pd
 import pytest
 import yaml
 
+from galaxy10.download import sha256sum
+from galaxy10.models import RandomTranspose  # noqa: F401  (lets keras load the saved models)
+
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--cores", "2"]
 SMALL = yaml.safe_load((REPO / "config" / "test.yaml").read_text())
 EXPERIMENTS = list(SMALL["experiments"])
+SEEDS = SMALL["seeds"]
+RUNS = len(EXPERIMENTS) * len(SEEDS)
 OUT = Path("Results/synthetic")
+PARAMETERS = {"seed_dnn": 1_829_642, "small_cnn": 243_178}
 
 
 def snakemake(workdir, *args, check=True):
@@ -71,34 +77,74 @@ def test_every_output_holds_what_it_should(run):
 
     for name in EXPERIMENTS:
         settings = SMALL["experiments"][name]
-        folder = run / OUT / name
-        history = pd.read_csv(folder / "history.csv", index_col="epoch")
-        assert list(history.columns) == ["loss", "accuracy", "val_loss", "val_accuracy", "lr"]
-        assert list(history.index) == list(range(1, settings["epochs"] + 1))
-        assert history["lr"].iloc[0] == pytest.approx(settings["learning_rate"])
-        assert history.notna().all().all() and (history["loss"] > 0).all()
+        for seed in SEEDS:
+            check_run(run / OUT / name / f"seed{seed}", settings, seed, split, labels)
 
-        model = keras.saving.load_model(folder / "model.keras")
-        assert model.count_params() == 1_829_642
+    board = pd.read_csv(run / OUT / "leaderboard.csv", index_col="experiment")
+    assert sorted(board.index) == sorted(EXPERIMENTS) and (board["seeds"] == len(SEEDS)).all()
+    for name in EXPERIMENTS:
+        accuracies = [
+            json.loads((run / OUT / name / f"seed{seed}" / "metrics.json").read_text())["accuracy"] for seed in SEEDS
+        ]
+        assert board.loc[name, "accuracy_mean"] == pytest.approx(np.mean(accuracies), abs=1e-4)
+        assert board.loc[name, "accuracy_std"] == pytest.approx(np.std(accuracies, ddof=1), abs=1e-4)
+        assert board.loc[name, "parameters"] == PARAMETERS[SMALL["experiments"][name]["model"]]
+    assert list(board["accuracy_mean"]) == sorted(board["accuracy_mean"], reverse=True)
+    html = (run / OUT / "leaderboard.html").read_text()
+    assert all(name in html for name in EXPERIMENTS) and "±" in html
+    assert_png(run / OUT / "leaderboard.png", min_width=400)
 
-        predictions = pd.read_csv(folder / "predictions.csv")
-        probabilities = predictions[[f"prob_{k}" for k in range(10)]].to_numpy()
-        assert list(predictions.columns[:3]) == ["predict", "test", "source_index"]
-        assert np.array_equal(predictions["source_index"], split["idx_test"])
-        assert np.array_equal(predictions["test"], labels[predictions["source_index"]])
-        assert np.array_equal(predictions["predict"], probabilities.argmax(axis=1))
-        assert np.allclose(probabilities.sum(axis=1), 1, atol=1e-4)
-        again = model.predict(split["x_test"][:16], verbose=0)
-        assert np.allclose(again, probabilities[:16], atol=1e-4)  # the saved model is the one that predicted
 
-        metrics = json.loads((folder / "metrics.json").read_text())
-        correct = predictions["predict"] == predictions["test"]
-        assert metrics["accuracy"] == pytest.approx(correct.mean())
-        assert metrics["n_test"] == len(predictions)
-        assert sum(row["support"] for row in metrics["per_class"]) == len(predictions)
-        confusion = pd.read_csv(folder / "confusion_matrix.csv", index_col="true").to_numpy()
-        assert confusion.sum() == len(predictions) and np.trace(confusion) == correct.sum()
-        assert (folder / "logs" / "train.log").read_text().count("Epoch") == settings["epochs"]
+def assert_png(path, min_width):
+    """A real PNG image of a sensible size, with more than one colour in it."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        assert image.format == "PNG" and image.width >= min_width
+        assert len(image.convert("L").getcolors(maxcolors=1 << 16) or range(2)) > 1
+
+
+def check_run(folder, settings, seed, split, labels):
+    history = pd.read_csv(folder / "history.csv", index_col="epoch")
+    assert list(history.columns) == ["loss", "accuracy", "val_loss", "val_accuracy", "lr"]
+    assert list(history.index) == list(range(1, settings["epochs"] + 1))
+    assert history["lr"].iloc[0] == pytest.approx(settings["learning_rate"])
+    assert history.notna().all().all() and (history["loss"] > 0).all()
+
+    record = json.loads((folder / "run.json").read_text())
+    model = keras.saving.load_model(folder / "model.keras")
+    assert record["seed"] == seed and record["model"] == settings["model"]
+    assert model.count_params() == record["parameters"] == PARAMETERS[settings["model"]]
+    assert record["provenance"]["split"] == SMALL["split"] and record["versions"]["keras"] == keras.__version__
+    assert record["split_sha256"] == sha256sum(folder.parents[1] / "split.npz")
+    assert record["source_sha256"] == sha256sum(folder.parents[1] / "Galaxy10.h5")
+    if settings.get("keep_best"):
+        assert record["saved_epoch"] == history["val_loss"].idxmin()
+
+    predictions = pd.read_csv(folder / "predictions.csv")
+    probabilities = predictions[[f"prob_{k}" for k in range(10)]].to_numpy()
+    assert list(predictions.columns[:3]) == ["predict", "test", "source_index"]
+    assert np.array_equal(predictions["source_index"], split["idx_test"])
+    assert np.array_equal(predictions["test"], labels[predictions["source_index"]])
+    assert np.array_equal(predictions["predict"], probabilities.argmax(axis=1))
+    assert np.allclose(probabilities.sum(axis=1), 1, atol=1e-4)
+    again = model.predict(split["x_test"][:16], verbose=0)
+    assert np.allclose(again, probabilities[:16], atol=1e-4)  # the saved model is the one that predicted
+
+    metrics = json.loads((folder / "metrics.json").read_text())
+    correct = predictions["predict"] == predictions["test"]
+    assert metrics["accuracy"] == pytest.approx(correct.mean())
+    assert metrics["n_test"] == len(predictions)
+    assert sum(row["support"] for row in metrics["per_class"]) == len(predictions)
+    confusion = pd.read_csv(folder / "confusion_matrix.csv", index_col="true").to_numpy()
+    assert confusion.sum() == len(predictions) and np.trace(confusion) == correct.sum()
+    assert (folder / "logs" / "train.log").read_text().count("Epoch") == settings["epochs"]
+
+    for figure in ("learning_curves", "confusion_matrix", "misclassified"):
+        assert_png(folder / f"{figure}.png", min_width=500)
+    per_class = (folder / "per_class.html").read_text()
+    for row in metrics["per_class"]:
+        assert row["name"] in per_class and f"<td>{row['support']}</td>" in per_class
 
 
 def test_nothing_left_to_do_after_a_full_run(run):
@@ -107,33 +153,46 @@ def test_nothing_left_to_do_after_a_full_run(run):
 
 def test_changing_one_training_value_reruns_only_that_experiment(run):
     first, second = EXPERIMENTS
-    untouched = (run / OUT / first / "model.keras").stat().st_mtime
+    untouched = (run / OUT / first / "seed1" / "model.keras").stat().st_mtime
     config = json.loads(json.dumps(SMALL))
     config["experiments"][second]["learning_rate"] *= 2
     write_config(run, config)
     try:
-        assert planned_jobs(run) == {"train": 1, "predict": 1, "evaluate": 1, "all": 1}
+        n = len(SEEDS)
+        assert planned_jobs(run) == {"train": n, "predict": n, "evaluate": n, "figures": n, "compare": 1, "all": 1}
         snakemake(run)
-        history = pd.read_csv(run / OUT / second / "history.csv")
+        history = pd.read_csv(run / OUT / second / "seed1" / "history.csv")
         assert history["lr"].iloc[0] == pytest.approx(config["experiments"][second]["learning_rate"])
-        assert (run / OUT / first / "model.keras").stat().st_mtime == untouched
+        assert (run / OUT / first / "seed1" / "model.keras").stat().st_mtime == untouched
     finally:
         write_config(run, SMALL)
         snakemake(run)
 
 
+def test_adding_an_experiment_trains_only_that_experiment(run):
+    config = json.loads(json.dumps(SMALL))
+    config["experiments"]["seed_dnn_batch64"] = {**SMALL["experiments"]["seed_dnn"], "batch_size": 64}
+    write_config(run, config)
+    try:
+        n = len(SEEDS)
+        assert planned_jobs(run) == {"train": n, "predict": n, "evaluate": n, "figures": n, "compare": 1, "all": 1}
+    finally:
+        write_config(run, SMALL)
+
+
 def test_deleting_a_model_reruns_train_and_what_follows(run):
-    (run / OUT / EXPERIMENTS[0] / "model.keras").unlink()
-    assert planned_jobs(run) == {"train": 1, "predict": 1, "evaluate": 1, "all": 1}
+    (run / OUT / EXPERIMENTS[0] / "seed2" / "model.keras").unlink()
+    assert planned_jobs(run) == {"train": 1, "predict": 1, "evaluate": 1, "figures": 1, "compare": 1, "all": 1}
     snakemake(run)
     assert planned_jobs(run) == {}
 
 
 def test_changing_the_split_reruns_what_follows_it_and_never_the_data(run):
-    n = len(EXPERIMENTS)
     write_config(run, {**SMALL, "split": {**SMALL["split"], "seed": 99}})
     try:
-        assert planned_jobs(run) == {"split": 1, "train": n, "predict": n, "evaluate": n, "all": 1}
+        assert planned_jobs(run) == {
+            "split": 1, "train": RUNS, "predict": RUNS, "evaluate": RUNS, "figures": RUNS, "compare": 1, "all": 1
+        }
     finally:
         write_config(run, SMALL)
 
@@ -179,3 +238,41 @@ def test_corrupt_local_copy_fails_clearly_without_partial_output(tmp_path):
     leftovers = [p.name for p in (tmp_path / "Results/sdss").iterdir() if p.name not in ("logs", "benchmarks")]
     assert leftovers == []
     shutil.rmtree(tmp_path / "Results")
+
+
+def test_report_holds_every_figure_with_its_caption(run):
+    snakemake(run, "--report", "report.html")
+    html = (run / "report.html").read_text()
+    assert html.count("iVBORw0KGgo") >= 3 * RUNS + 1  # every PNG figure embedded (base64 of the PNG signature)
+    for name in ("learning_curves.png", "confusion_matrix.png", "misclassified.png", "per_class.html", "leaderboard"):
+        assert name in html
+    for caption in ("normalised by true class", "most confidently misclassified", "standard deviation over the seeds"):
+        assert caption in html
+
+
+def test_report_shows_the_leaderboard_in_a_browser(run):
+    """Headless Chromium (Debian's `chromium`) opens the report, goes to the leaderboard and keeps a screenshot."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium")
+    assert chromium, "the browser test needs Debian's chromium: apt-get install chromium"
+    if not (run / "report.html").exists():
+        snakemake(run, "--report", "report.html")
+    screenshot = REPO / "Results" / "test-artifacts" / "report-leaderboard.png"
+    screenshot.parent.mkdir(parents=True, exist_ok=True)
+    offline = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=offline)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto((run / "report.html").as_uri())
+        page.get_by_role("link", name="Comparison").click()
+        page.locator("tr", has_text="leaderboard table").locator("a[iconname=eye]").click()
+        shown = page.frame_locator("iframe").locator("table")
+        text = shown.inner_text(timeout=10_000)
+        page.screenshot(path=screenshot)
+        browser.close()
+    board = pd.read_csv(run / OUT / "leaderboard.csv", index_col="experiment")
+    for name in EXPERIMENTS:
+        assert name in text
+        assert f"{board.loc[name, 'accuracy_mean']:.3f} ± {board.loc[name, 'accuracy_std']:.3f}" in text
+    assert screenshot.stat().st_size > 10_000

@@ -6,6 +6,7 @@ import pandas as pd
 from .batches import ImageBatches
 from .classes import N_CLASSES
 from .io import atomic_output
+from .models import ARCHITECTURES  # noqa: F401  (registers the custom layers that saved models use)
 from .split import load_split
 
 

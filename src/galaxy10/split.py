@@ -9,6 +9,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from .dataset import check_galaxy10, load_labels
+from .download import sha256sum
 from .io import atomic_output
 
 PARTS = ("train", "valid", "test")
@@ -61,7 +62,13 @@ def write_split(source, out, test_size=0.2, valid_size=0.2, seed=0, stratify=Fal
         arrays[f"y_{name}"] = labels[parts[name]]
         arrays[f"idx_{name}"] = parts[name]
     with atomic_output(out) as tmp:
-        np.savez(tmp, scale=np.float64(SCALE), normalization="x * scale, applied inside the model", **arrays)
+        np.savez(
+            tmp,
+            scale=np.float64(SCALE),
+            normalization="x * scale, applied inside the model",
+            source_sha256=sha256sum(source),
+            **arrays,
+        )
     return {name: len(parts[name]) for name in PARTS}
 
 

@@ -6,12 +6,12 @@ rule evaluate:
     input:
         predictions=rules.predict.output.predictions,
     output:
-        metrics=f"{EXPERIMENT}/metrics.json",
-        confusion=f"{EXPERIMENT}/confusion_matrix.csv",
+        metrics=f"{RUN}/metrics.json",
+        confusion=f"{RUN}/confusion_matrix.csv",
     log:
-        f"{EXPERIMENT}/logs/evaluate.log",
+        f"{RUN}/logs/evaluate.log",
     benchmark:
-        f"{EXPERIMENT}/benchmarks/evaluate.tsv"
+        f"{RUN}/benchmarks/evaluate.tsv"
     conda:
         "../../environment.yml"
     script:

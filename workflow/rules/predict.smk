@@ -3,11 +3,11 @@ rule predict:
         model=rules.train.output.model,
         split=rules.split.output.npz,
     output:
-        predictions=f"{EXPERIMENT}/predictions.csv",
+        predictions=f"{RUN}/predictions.csv",
     log:
-        f"{EXPERIMENT}/logs/predict.log",
+        f"{RUN}/logs/predict.log",
     benchmark:
-        f"{EXPERIMENT}/benchmarks/predict.tsv"
+        f"{RUN}/benchmarks/predict.tsv"
     conda:
         "../../environment.yml"
     threads: job_resources("predict")["threads"]

@@ -2,12 +2,13 @@ rule train:
     input:
         split=rules.split.output.npz,
     output:
-        model=f"{EXPERIMENT}/model.keras",
-        history=f"{EXPERIMENT}/history.csv",
+        model=f"{RUN}/model.keras",
+        history=f"{RUN}/history.csv",
+        record=f"{RUN}/run.json",
     log:
-        f"{EXPERIMENT}/logs/train.log",
+        f"{RUN}/logs/train.log",
     benchmark:
-        f"{EXPERIMENT}/benchmarks/train.tsv"
+        f"{RUN}/benchmarks/train.tsv"
     conda:
         "../../environment.yml"
     threads: job_resources("train")["threads"]
@@ -17,6 +18,8 @@ rule train:
         runtime=job_resources("train")["runtime"],
     params:
         backend=config["backend"],
+        seed=lambda wildcards: int(wildcards.seed),
         experiment=experiment_settings,
+        provenance=provenance,
     script:
         "../scripts/train.py"

@@ -4,5 +4,5 @@ redirect_output(snakemake.log[0])
 use_backend(snakemake.params.backend, snakemake.threads)  # before anything imports keras
 from galaxy10.training import train
 
-out = snakemake.output
-train(snakemake.input.split, out.model, out.history, **snakemake.params.experiment)
+out, p = snakemake.output, snakemake.params
+train(snakemake.input.split, out.model, out.history, out.record, seed=p.seed, provenance=p.provenance, **p.experiment)

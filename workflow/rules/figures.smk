@@ -1,0 +1,41 @@
+rule figures:
+    input:
+        history=rules.train.output.history,
+        predictions=rules.predict.output.predictions,
+        metrics=rules.evaluate.output.metrics,
+        h5=source_h5,
+    output:
+        curves=report(
+            f"{RUN}/learning_curves.png",
+            caption="../report/learning_curves.rst",
+            category="Runs",
+            subcategory="{experiment}",
+            labels={"experiment": "{experiment}", "seed": "{seed}", "figure": "learning curves"},
+        ),
+        confusion=report(
+            f"{RUN}/confusion_matrix.png",
+            caption="../report/confusion_matrix.rst",
+            category="Runs",
+            subcategory="{experiment}",
+            labels={"experiment": "{experiment}", "seed": "{seed}", "figure": "confusion matrix"},
+        ),
+        gallery=report(
+            f"{RUN}/misclassified.png",
+            caption="../report/misclassified.rst",
+            category="Runs",
+            subcategory="{experiment}",
+            labels={"experiment": "{experiment}", "seed": "{seed}", "figure": "misclassified"},
+        ),
+        per_class=report(
+            f"{RUN}/per_class.html",
+            caption="../report/per_class.rst",
+            category="Runs",
+            subcategory="{experiment}",
+            labels={"experiment": "{experiment}", "seed": "{seed}", "figure": "per-class table"},
+        ),
+    log:
+        f"{RUN}/logs/figures.log",
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/figures.py"
