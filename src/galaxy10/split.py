@@ -8,7 +8,7 @@ import h5py
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from .dataset import check_galaxy10, load_labels
+from .dataset import load_labels
 from .download import sha256sum
 from .io import atomic_output
 
@@ -37,8 +37,7 @@ def split_indices(labels, test_size=0.2, valid_size=0.2, seed=0, stratify=False)
 
 def write_split(source, out, test_size=0.2, valid_size=0.2, seed=0, stratify=False) -> dict:
     """Write x_/y_/idx_ arrays for train, valid and test to `out`; return the part sizes."""
-    check_galaxy10(source)
-    labels = load_labels(source)
+    labels = load_labels(source)  # checks the file first
     parts = split_indices(labels, test_size, valid_size, seed, stratify)
     part_of = np.empty(len(labels), np.int8)
     position = np.empty(len(labels), np.int64)

@@ -18,6 +18,8 @@ rule compare:
         ),
     log:
         f"{DATA}/logs/compare.log",
+    benchmark:
+        f"{DATA}/benchmarks/compare.tsv"
     conda:
         "../../environment.yml"
     params:

@@ -35,6 +35,8 @@ rule figures:
         ),
     log:
         f"{RUN}/logs/figures.log",
+    benchmark:
+        f"{RUN}/benchmarks/figures.tsv"
     conda:
         "../../environment.yml"
     script:
