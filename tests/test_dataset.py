@@ -2,7 +2,7 @@ import h5py
 import numpy as np
 import pytest
 
-from galaxy10.dataset import DatasetError, check_galaxy10
+from galaxy10.dataset import DatasetError, check_galaxy10, load_images
 from galaxy10.split import write_split
 
 
@@ -57,3 +57,9 @@ def test_missing_file_says_which_stage_makes_it(tmp_path):
 
 def test_good_file_passes(tmp_path):
     assert check_galaxy10(_h5(tmp_path / "ok.h5", GOOD_IMAGES, GOOD_LABELS)) == (20, (69, 69, 3))
+
+
+def test_images_come_back_in_the_order_asked_for(small_h5):
+    with h5py.File(small_h5) as f:
+        every = f["images"][()]
+    assert np.array_equal(load_images(small_h5, [17, 3, 250]), every[[17, 3, 250]])

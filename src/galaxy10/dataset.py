@@ -56,13 +56,11 @@ def load_labels(path) -> np.ndarray:
         return f["ans"][()].astype(np.uint8)
 
 
-def load_images(path, rows=None) -> np.ndarray:
-    """uint8 images, all of them or the given source rows (in the order given)."""
+def load_images(path, rows) -> np.ndarray:
+    """uint8 images of the given source rows, in the order given."""
+    rows = np.asarray(rows)
+    order = np.argsort(rows)  # h5py reads fancy indices only in increasing order
     with h5py.File(path, "r") as f:
-        if rows is None:
-            return f["images"][()]
-        rows = np.asarray(rows)
-        order = np.argsort(rows)  # h5py reads fancy indices only in increasing order
         images = np.empty((len(rows),) + f["images"].shape[1:], np.uint8)
         images[order] = f["images"][rows[order]]
-        return images
+    return images
