@@ -1,6 +1,7 @@
 """Figures and tables of one run, and of the comparison across experiments (matplotlib, Agg)."""
 
 import json
+from pathlib import Path
 
 import matplotlib
 
@@ -11,7 +12,7 @@ import pandas as pd  # noqa: E402
 from sklearn.metrics import ConfusionMatrixDisplay  # noqa: E402
 
 from .classes import CLASS_NAMES, N_CLASSES  # noqa: E402
-from .compare import TABLE_STYLE  # noqa: E402
+from .compare import METRICS, TABLE_STYLE  # noqa: E402
 from .dataset import load_images  # noqa: E402
 from .io import atomic_output  # noqa: E402
 
@@ -72,7 +73,7 @@ def misclassified_gallery(predictions_csv, source_h5, out, n=24, columns=6):
 
 def per_class_table(metrics_json, out):
     """Precision, recall, F1 and support of every class, as an HTML table."""
-    metrics = json.loads(open(metrics_json).read())
+    metrics = json.loads(Path(metrics_json).read_text())
     table = pd.DataFrame(metrics["per_class"]).set_index("class")
     with atomic_output(out) as tmp, open(tmp, "w") as f:
         f.write(TABLE_STYLE + table.to_html(float_format="%.3f", border=0))
@@ -81,10 +82,9 @@ def per_class_table(metrics_json, out):
 def leaderboard_plot(leaderboard_csv, out):
     """Mean ± std over seeds of accuracy, balanced accuracy and macro-F1 for every experiment."""
     board = pd.read_csv(leaderboard_csv, index_col="experiment")
-    metrics = ("accuracy", "balanced_accuracy", "macro_f1")
     fig, ax = plt.subplots(figsize=(max(6, 1.8 * len(board)), 4))
-    width = 0.8 / len(metrics)
-    for k, metric in enumerate(metrics):
+    width = 0.8 / len(METRICS)
+    for k, metric in enumerate(METRICS):
         x = np.arange(len(board)) + (k - 1) * width
         ax.bar(x, board[f"{metric}_mean"], width, yerr=board[f"{metric}_std"], capsize=3, label=metric)
     ax.set_xticks(np.arange(len(board)), [f"{name}\n{p:,} params" for name, p in zip(board.index, board["parameters"])])
