@@ -4,8 +4,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import h5py
@@ -238,6 +240,40 @@ def test_corrupt_local_copy_fails_clearly_without_partial_output(tmp_path):
     leftovers = [p.name for p in (tmp_path / "Results/sdss").iterdir() if p.name not in ("logs", "benchmarks")]
     assert leftovers == []
     shutil.rmtree(tmp_path / "Results")
+
+
+def test_training_killed_mid_run_goes_on_from_its_checkpoint(tmp_path):
+    config = json.loads(json.dumps(SMALL))
+    config["seeds"], epochs = [1], 8
+    config["experiments"] = {"tiny_cnn": {**SMALL["experiments"]["tiny_cnn"], "epochs": epochs, "early_stopping": None}}
+    write_config(tmp_path, config)
+    snakemake(tmp_path, str(OUT / "split.npz"))
+    model = OUT / "tiny_cnn" / "seed1" / "model.keras"
+    run = tmp_path / model.parent
+    state = run / "checkpoint" / "state.json"
+
+    # like a preempted node: SIGKILL to snakemake and the training job at once, two epochs or more into training
+    job = subprocess.Popen(
+        [*SNAKEMAKE, "--directory", str(tmp_path), str(model)],
+        start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 300
+    while not (state.exists() and json.loads(state.read_text())["epochs_done"] >= 2):
+        assert job.poll() is None and time.monotonic() < deadline, "training ended before it could be killed"
+        time.sleep(0.05)
+    os.killpg(job.pid, signal.SIGKILL)
+    job.wait()
+    killed_after = json.loads(state.read_text())["epochs_done"]
+    assert 2 <= killed_after < epochs and not (run / "model.keras").exists()
+
+    snakemake(tmp_path, "--unlock")  # snakemake itself was killed, so its lock remains
+    snakemake(tmp_path)
+    assert f"Resuming from the checkpoint after epoch {killed_after}" in (run / "logs" / "train.log").read_text()
+    history = pd.read_csv(run / "history.csv")
+    assert list(history["epoch"]) == list(range(1, epochs + 1))
+    record = json.loads((run / "run.json").read_text())
+    assert record["resumed_after_epochs"] == [killed_after] and record["epochs_run"] == epochs
+    assert not (run / "checkpoint").exists()
 
 
 def test_report_holds_every_figure_with_its_caption(run):

@@ -7,25 +7,37 @@ import numpy as np
 
 
 class ImageBatches(keras.utils.PyDataset):
-    """(images, labels) batches in a seeded order that is reshuffled after every epoch when `shuffle`;
-    (images, labels, sample weights) when `class_weights` (one weight per class) is given."""
+    """(images, labels) batches; (images, labels, sample weights) when `class_weights` (one per class) is given.
 
-    def __init__(self, images, labels, batch_size: int, shuffle: bool = False, seed: int = 0, class_weights=None):
+    With `shuffle` the batches never end: batch `i` belongs to epoch `first_epoch + i // batches_per_epoch`,
+    whose order is seeded by (seed, epoch). So the order does not depend on when Keras calls its epoch hooks
+    or prefetches, and training resumed at `first_epoch` sees the batches it would have seen without the
+    interruption. `fit` then needs `steps_per_epoch=batches_per_epoch`.
+    """
+
+    def __init__(
+        self, images, labels, batch_size: int, shuffle: bool = False, seed: int = 0, class_weights=None,
+        first_epoch: int = 0,
+    ):
         super().__init__()
         self.images, self.labels, self.batch_size, self.shuffle = images, labels, batch_size, shuffle
+        self.seed, self.first_epoch = seed, first_epoch
         self.class_weights = None if class_weights is None else np.asarray(class_weights, np.float32)
-        self._rng = np.random.default_rng(seed)
-        self._order = self._rng.permutation(len(images)) if shuffle else np.arange(len(images))
+        self.batches_per_epoch = math.ceil(len(images) / batch_size)
+        self._epoch, self._order = None, np.arange(len(images))
 
-    def __len__(self):
-        return math.ceil(len(self.images) / self.batch_size)
+    @property
+    def num_batches(self):
+        return None if self.shuffle else self.batches_per_epoch
+
+    def epoch_order(self, epoch):
+        if self.shuffle and epoch != self._epoch:
+            self._epoch, self._order = epoch, np.random.default_rng((self.seed, epoch)).permutation(len(self.images))
+        return self._order
 
     def __getitem__(self, index):
-        rows = self._order[index * self.batch_size : (index + 1) * self.batch_size]
+        epoch, position = divmod(index, self.batches_per_epoch)
+        rows = self.epoch_order(self.first_epoch + epoch)[position * self.batch_size : (position + 1) * self.batch_size]
         if self.class_weights is None:
             return self.images[rows], self.labels[rows]
         return self.images[rows], self.labels[rows], self.class_weights[self.labels[rows]]
-
-    def on_epoch_end(self):
-        if self.shuffle:
-            self._order = self._rng.permutation(len(self.images))

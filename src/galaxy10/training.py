@@ -1,9 +1,12 @@
 """Training one run (an experiment with one seed): model, optimizer, callbacks, saved model, history, record."""
 
+import hashlib
 import json
 import platform
+import shutil
 import time
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -51,6 +54,86 @@ def package_versions() -> dict:
     return versions
 
 
+class Checkpoint(keras.callbacks.Callback):
+    """After every epoch, saves what training needs to go on from there after it is killed, into `folder`:
+    the model with its optimizer state, with `keep_best` also the best model so far, and `state.json`, which
+    names them and holds the history and the other callbacks' counters. The state file is written last and
+    atomically, so it always names complete files; it is what a resumed run trusts."""
+
+    COUNTERS = ("wait", "best", "cooldown_counter", "best_epoch", "stopped_epoch")  # Keras callbacks' state
+
+    def __init__(self, folder, fingerprint: str, keep_best: bool):
+        super().__init__()
+        self.folder, self.fingerprint, self.keep_best = Path(folder), fingerprint, keep_best
+        self.state = {"fingerprint": fingerprint, "epochs_done": 0, "history": [], "seconds": 0.0, "resumed_at": []}
+
+    @property
+    def state_file(self):
+        return self.folder / "state.json"
+
+    def load(self) -> bool:
+        """Take up the saved state if it was made with the same settings; otherwise start afresh."""
+        try:
+            saved = json.loads(self.state_file.read_text())
+        except FileNotFoundError:
+            return False
+        if saved.get("fingerprint") != self.fingerprint:
+            print(f"Discarding the checkpoint in {self.folder}: it was made with other settings or data.")
+            shutil.rmtree(self.folder)
+            return False
+        self.state = saved
+        self.state["resumed_at"].append(saved["epochs_done"])
+        return True
+
+    @property
+    def finished(self) -> bool:
+        return bool(self.state.get("finished"))
+
+    def saved_model(self, best=False) -> Path:
+        return self.folder / self.state["best" if best else "model"]
+
+    def on_train_begin(self, logs=None):
+        self._started = time.perf_counter()
+        # runs after the other callbacks' on_train_begin, which reset their counters
+        for callback, counters in zip(self.model_callbacks, self.state.get("callbacks", [])):
+            for name, value in counters.items():
+                setattr(callback, name, value)
+
+    def on_epoch_end(self, epoch, logs=None):
+        done = epoch + 1
+        self.folder.mkdir(parents=True, exist_ok=True)
+        row = {"epoch": done, **{key: float(value) for key, value in logs.items()}}
+        self.state["history"].append(row)
+        self.state["model"] = self._save(f"model-{done:04d}.keras")
+        if self.keep_best and row["val_loss"] < self.state.get("best_val_loss", np.inf):
+            self.state["best"], self.state["best_val_loss"], self.state["best_epoch"] = (
+                self._save(f"best-{done:04d}.keras"), row["val_loss"], done)
+        now = time.perf_counter()
+        self.state["seconds"] += now - self._started
+        self._started = now
+        self.state["epochs_done"] = done
+        self.state["finished"] = done == self.params["epochs"] or self.model.stop_training
+        self.state["callbacks"] = [
+            {name: getattr(callback, name) for name in self.COUNTERS if hasattr(callback, name)}
+            for callback in self.model_callbacks
+        ]
+        with atomic_output(self.state_file) as tmp:
+            Path(tmp).write_text(json.dumps(self.state, indent=1, default=float))
+        keep = {self.state_file.name, self.state["model"], self.state.get("best")}
+        for path in self.folder.iterdir():
+            if path.name not in keep:
+                path.unlink()
+
+    def _save(self, name) -> str:
+        with atomic_output(self.folder / name) as tmp:
+            self.model.save(tmp)
+        return name
+
+
+def _fingerprint(*values) -> str:
+    return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
+
+
 def train(
     split, model_out, history_out, record_out=None, *, model, seed, epochs, batch_size, learning_rate,
     reduce_lr=None, early_stopping=None, keep_best=False, augment=False, class_weight=None, provenance=None,
@@ -60,60 +143,84 @@ def train(
     Writes the model (the last epoch's, or with `keep_best` the one with the lowest validation loss), the
     history CSV (epoch, loss, accuracy, val_loss, val_accuracy, lr) and, if `record_out` is given, a JSON
     record of the settings, package versions, input checksum, parameter count and training time.
+
+    Training checkpoints every epoch into `checkpoint/` beside the model; a call
+    with the same settings and split after an interrupted one goes on from the last completed epoch. The
+    checkpoint is deleted once the outputs are written.
     """
-    keras.utils.set_random_seed(seed)
+    settings = {
+        "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate, "reduce_lr": reduce_lr,
+        "early_stopping": early_stopping, "keep_best": keep_best, "augment": augment, "class_weight": class_weight,
+    }
+    split_sha256 = sha256sum(split)
+    checkpoint = Checkpoint(
+        Path(model_out).parent / "checkpoint", _fingerprint(model, seed, settings, split_sha256),
+        keep_best,
+    )
+    resumed = checkpoint.load()
+    first_epoch = checkpoint.state["epochs_done"]
     x_train, y_train, _, scale = load_split(split, "train")
     x_valid, y_valid, _, _ = load_split(split, "valid")
-    weights = balanced_class_weights(y_train) if class_weight == "balanced" else None
-    net = build_model(model, x_train.shape[1:], scale, augment)
-    net.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    started = time.perf_counter()
-    with atomic_output(model_out) as tmp_model:
-        callbacks = [LearningRateLog()]  # first, so it logs the rate the epoch ran with, before any reduction
-        if reduce_lr:
-            callbacks.append(keras.callbacks.ReduceLROnPlateau(**reduce_lr))
-        if early_stopping:
-            callbacks.append(keras.callbacks.EarlyStopping(**early_stopping))
-        if keep_best:
-            callbacks.append(keras.callbacks.ModelCheckpoint(tmp_model, monitor="val_loss", save_best_only=True))
-        fitted = net.fit(
-            ImageBatches(x_train, y_train, batch_size, shuffle=True, seed=seed, class_weights=weights),
+    if resumed:
+        print(f"Resuming from the checkpoint after epoch {first_epoch} in {checkpoint.folder}")
+        keras.utils.set_random_seed(seed * 100_003 + first_epoch)  # fresh dropout/augmentation draws
+        net = keras.saving.load_model(checkpoint.saved_model())
+    else:
+        keras.utils.set_random_seed(seed)
+        net = build_model(model, x_train.shape[1:], scale, augment)
+        net.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+    callbacks = [LearningRateLog()]  # first, so it logs the rate the epoch ran with, before any reduction
+    if reduce_lr:
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(**reduce_lr))
+    if early_stopping:
+        callbacks.append(keras.callbacks.EarlyStopping(**early_stopping))
+    checkpoint.model_callbacks = callbacks[1:]
+    if not checkpoint.finished:
+        weights = balanced_class_weights(y_train) if class_weight == "balanced" else None
+        batches = ImageBatches(
+            x_train, y_train, batch_size, shuffle=True, seed=seed, class_weights=weights, first_epoch=first_epoch,
+        )
+        net.fit(
+            batches,
+            steps_per_epoch=batches.batches_per_epoch,
+            shuffle=False,  # the batches come in their own seeded order
             epochs=epochs,
+            initial_epoch=first_epoch,
             validation_data=ImageBatches(x_valid, y_valid, batch_size),
-            callbacks=callbacks,
+            callbacks=[*callbacks, checkpoint],  # the checkpoint last: it saves what the others changed
             verbose=2,
         )
-        if not keep_best:
-            net.save(tmp_model)
-    seconds = time.perf_counter() - started
+    with atomic_output(model_out) as tmp:
+        if keep_best:
+            shutil.copyfile(checkpoint.saved_model(best=True), tmp)
+        else:
+            net.save(tmp)  # not the checkpoint: EarlyStopping may have restored its best weights
 
-    history = pd.DataFrame(fitted.history)[["loss", "accuracy", "val_loss", "val_accuracy", "lr"]]
-    history.index = pd.RangeIndex(1, len(history) + 1, name="epoch")
+    history = pd.DataFrame(checkpoint.state["history"]).set_index("epoch")
+    history = history[["loss", "accuracy", "val_loss", "val_accuracy", "lr"]]
     with atomic_output(history_out) as tmp:
         history.to_csv(tmp)
     if record_out:
         record = {
             "model": model,
             "seed": seed,
-            "settings": {
-                "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate, "reduce_lr": reduce_lr,
-                "early_stopping": early_stopping, "keep_best": keep_best, "augment": augment,
-                "class_weight": class_weight,
-            },
+            "settings": settings,
             "backend": keras.backend.backend(),
             "parameters": net.count_params(),
-            "train_seconds": round(seconds, 2),
+            "train_seconds": round(checkpoint.state["seconds"], 2),
             "epochs_run": len(history),
-            "saved_epoch": int(history["val_loss"].idxmin()) if keep_best else len(history),
-            "split_sha256": sha256sum(split),
+            "saved_epoch": checkpoint.state["best_epoch"] if keep_best else len(history),
+            "resumed_after_epochs": checkpoint.state["resumed_at"],
+            "split_sha256": split_sha256,
             "source_sha256": _source_checksum(split),
             "provenance": provenance or {},
             "versions": package_versions(),
         }
         with atomic_output(record_out) as tmp, open(tmp, "w") as f:
             json.dump(record, f, indent=2)
+    shutil.rmtree(checkpoint.folder)
     return history
