@@ -35,10 +35,7 @@ class Cluster:
     def stop(self, timeout: float = 30) -> None:
         """Cancel leftover jobs, then end our daemons, by PID, in reverse order."""
         if "slurmctld" in self.procs and self.procs["slurmctld"].poll() is None:
-            jobs = _run("squeue", "-h", "-o", "%i").split()
-            if jobs:  # else their slurmstepd and job processes would outlive slurmd
-                _run("scancel", *jobs)
-                _wait_for(lambda: not _run("squeue", "-h", "-t", "R,CG").strip(), 20, must=False)
+            _cancel_jobs()
         for proc in reversed(self.procs.values()):
             proc.terminate()  # no-op for one that has exited already
             try:
@@ -138,7 +135,10 @@ def _install() -> None:
 def _stop_stale() -> None:
     """Stop the daemons a crashed run recorded; refuse to start beside any others."""
     if REGISTRY.exists():
-        for pid, name in (line.split() for line in REGISTRY.read_text().splitlines()):
+        stale = [line.split() for line in REGISTRY.read_text().splitlines()]
+        if any(_comm(pid) == name == "slurmctld" for pid, name in stale):
+            _cancel_jobs()  # still the old slurm.conf here
+        for pid, name in stale:
             if _comm(pid) == name:  # else the PID is gone or reused
                 os.kill(int(pid), 15)
                 if not _wait_for(lambda: _comm(pid) != name, 15, must=False):
@@ -147,6 +147,14 @@ def _stop_stale() -> None:
     others = [f"{p} {_comm(p)}" for p in os.listdir("/proc") if p.isdigit() and _comm(p) in DAEMONS]
     if others:
         raise RuntimeError(f"SLURM/munge daemons running that slurm_cluster did not start: {others}")
+
+
+def _cancel_jobs() -> None:
+    """Else their slurmstepd and job processes outlive slurmd."""
+    jobs = _run("squeue", "-h", "-o", "%i").split()
+    if jobs:
+        _run("scancel", *jobs)
+        _wait_for(lambda: not _run("squeue", "-h", "-t", "R,CG").strip(), 20, must=False)
 
 
 def _spawn(cluster: Cluster, name: str, *cmd: str, **kw) -> None:
@@ -180,7 +188,10 @@ def _run(*cmd: str) -> str:
 
 
 def _comm(pid: str) -> str:
+    """The process's name, or "" if it is gone or a zombie (those wait for init to reap them)."""
     try:
-        return pathlib.Path(f"/proc/{pid}/comm").read_text().strip()
+        stat = pathlib.Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return ""
+    name, state = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2]
+    return "" if state == "Z" else name

@@ -206,6 +206,18 @@ def test_asking_for_one_stage_builds_only_up_to_it(tmp_path):
     assert made == ["Galaxy10.h5", "benchmarks", "logs", "split.npz"]
 
 
+def test_gpu_jobs_take_turns_under_the_default_profile(tmp_path):
+    config = json.loads(json.dumps(SMALL))
+    config["experiments"] = {"seed_dnn": {**SMALL["experiments"]["seed_dnn"], "epochs": 1}}
+    config["resources"]["train"].update(gpu=1, threads=1)
+    write_config(tmp_path, config)
+    result = snakemake(tmp_path, *(str(OUT / "seed_dnn" / f"seed{seed}" / "model.keras") for seed in SEEDS))
+    assert 'Provided resources: gpu=Resource("gpu", 1)' in result.stderr  # from profiles/default
+    # two 1-thread jobs on 2 cores would run side by side; one GPU makes them start and finish in turn
+    events = re.findall(r"^(?:local)?rule (train):|^Finished jobid: \d+ \(Rule: (train)\)", result.stderr, re.M)
+    assert [("train", ""), ("", "train")] * 2 == events
+
+
 BAD_CONFIGS = {
     "epochz": lambda c: c["experiments"]["seed_dnn"].update(epochz=3),
     "epochs": lambda c: c["experiments"]["seed_dnn"].update(epochs="ten"),

@@ -24,5 +24,9 @@ def use_backend(name: str, threads: int) -> None:
         raise RuntimeError("keras was imported before the backend was chosen; call use_backend first")
     os.environ["KERAS_BACKEND"] = name
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # a card may be shared (a workstation given --resources gpu=N runs N GPU jobs on the cards it can see):
+    # take GPU memory as needed rather than all of it at start
+    os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
+    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
     for variable in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
         os.environ[variable] = str(threads)
