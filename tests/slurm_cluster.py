@@ -65,7 +65,7 @@ def start(workdir: pathlib.Path, gpus: int = 2, gpu_model: str = "fake") -> Clus
     _write_conf(workdir, gpus, gpu_model)
     if not MUNGE_KEY.exists():
         subprocess.run(["mungekey", "--create"], check=True)
-        shutil.chown(MUNGE_KEY, "munge", "munge")  # munged refuses a key it doesn't own
+        shutil.chown(MUNGE_KEY, "munge", "munge")  # munged runs as munge (as in Debian) and reads it
     pathlib.Path("/run/munge").mkdir(mode=0o755, exist_ok=True)  # its socket folder
     shutil.chown("/run/munge", "munge", "munge")
     os.chmod("/run/munge", 0o755)  # clients (slurm, jobs) must reach the socket

@@ -64,6 +64,10 @@ def run(tmp_path_factory):
 
 
 def test_every_output_holds_what_it_should(run):
+    check_outputs(run)
+
+
+def check_outputs(run):
     n = SMALL["synthetic"]["n_images"]
     with h5py.File(run / OUT / "Galaxy10.h5") as f:
         images, labels = f["images"][()], f["ans"][()]

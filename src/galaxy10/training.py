@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import os
 import platform
 import shutil
 import time
@@ -210,6 +211,8 @@ def train(
             "seed": seed,
             "settings": settings,
             "backend": keras.backend.backend(),
+            "host": platform.node(),
+            "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),  # set by SLURM for a GPU job
             "parameters": net.count_params(),
             "train_seconds": round(checkpoint.state["seconds"], 2),
             "epochs_run": len(history),
