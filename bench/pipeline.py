@@ -1,15 +1,20 @@
-"""Benchmark of the workflow on the full-size synthetic set; prints numbers, asserts nothing.
+"""Benchmark of the workflow on a full-size synthetic set; prints numbers, asserts nothing.
 
-    .venv/bin/python bench/pipeline.py [--n-images 21785] [--epochs 3] [--keep DIR]
+    .venv/bin/python bench/pipeline.py                       # SDSS size: 21,785 images of 69×69
+    .venv/bin/python bench/pipeline.py --decals              # DECaLS size: 17,736 images of 256×256
 
 Prints: wall time and peak RSS of every stage (from Snakemake's `benchmark:` files, and for the download a
-transfer of the rendered file from a local HTTP server); seed-network seconds per epoch at batch 32 and 256
-for each installed Keras backend (median of the epochs after the first); the no-op and dry-run times.
+transfer of the rendered file from a local HTTP server); the time from the split to the metrics and the share
+of it that is not training; the no-op and dry-run times; the machine's float32 matrix-multiply peak and, for
+each model, seconds per epoch (from the history the real training code writes) beside its FLOP bound.
 """
 
 import argparse
 import functools
 import http.server
+import json
+import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -18,39 +23,54 @@ import time
 from importlib.util import find_spec
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--cores", "2"]
-GOAL_RSS_MB = 1000
+GOAL_RSS_MB = {False: 1000, True: 6000}  # per stage: SDSS size, DECaLS size
 GOAL_NOOP_S = 1.5
 
+# One run of the real training code; prints the seconds of each epoch from the history it writes.
 EPOCH_TIMER = """
-import os, sys, time, statistics
+import json, sys, tempfile
+from pathlib import Path
 from galaxy10.runtime import use_backend
 use_backend(sys.argv[1], 2)
-import keras
-from galaxy10.batches import ImageBatches
-from galaxy10.models import build_model
-from galaxy10.split import load_split
-
-class Timer(keras.callbacks.Callback):
-    def on_epoch_begin(self, epoch, logs=None):
-        self.start = time.perf_counter()
-    def on_epoch_end(self, epoch, logs=None):
-        times.append(time.perf_counter() - self.start)
-
-x, y, _, scale = load_split(sys.argv[2], "train")
-xv, yv, _, _ = load_split(sys.argv[2], "valid")
-for batch in (32, 256):
-    times = []
-    model = build_model("seed_dnn", x.shape[1:], scale)
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(ImageBatches(x, y, batch, shuffle=True), validation_data=ImageBatches(xv, yv, batch),
-              epochs=int(sys.argv[3]), callbacks=[Timer()], verbose=0)
-    print(batch, statistics.median(times[1:]), times[0])
+from galaxy10.training import train
+out = Path(tempfile.mkdtemp())
+history = train(sys.argv[2], out / "m.keras", out / "h.csv", **json.loads(sys.argv[3]))
+print(json.dumps(list(history["seconds"])))
 """
+
+# numpy's float32 matmul on this machine's cores: the peak the FLOP bounds use
+PEAK = """
+import time, numpy as np
+a, b = (np.random.default_rng(0).random((2048, 2048), np.float32) for _ in range(2))
+a @ b
+times = []
+for _ in range(7):
+    t = time.perf_counter(); a @ b; times.append(time.perf_counter() - t)
+print(2 * 2048**3 / min(times))
+"""
+
+
+def forward_flops(model_name, image_shape) -> float:
+    """FLOPs of one image's forward pass through the Dense and Conv2D layers (2 per multiply-add)."""
+    import keras
+
+    from galaxy10.models import build_model
+
+    net = build_model(model_name, image_shape, 1 / 255)
+    flops = 0
+    for layer in net.layers:
+        if isinstance(layer, keras.layers.Dense):
+            flops += 2 * layer.kernel.shape[0] * layer.kernel.shape[1]
+        elif isinstance(layer, keras.layers.Conv2D):
+            height, width = layer.output.shape[1:3]
+            flops += 2 * height * width * int(np.prod(layer.kernel.shape))
+    return flops
 
 
 def run(cmd, cwd):
@@ -95,50 +115,91 @@ def download_bench(h5: Path, workdir: Path) -> dict:
     return {"stage": "download (local HTTP, incl. 2 sha256 passes)", "wall_s": wall, "peak_rss_mb": float(out)}
 
 
+def epoch_seconds(backend, split, settings) -> list:
+    out = subprocess.run(
+        [sys.executable, "-c", EPOCH_TIMER, backend, str(split), json.dumps(settings)],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--n-images", type=int, default=21785)
-    parser.add_argument("--epochs", type=int, default=3, help="epochs per backend and batch size (≥ 2)")
+    parser.add_argument("--decals", action="store_true", help="17,736 images of 256×256 instead of SDSS's set")
+    parser.add_argument("--epochs", type=int, default=3, help="epochs per timed training (≥ 2)")
+    parser.add_argument("--cnn-images", type=int, default=4000, help="images in the set the CNNs are timed on")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
     args = parser.parse_args()
+    n_images, size = (17736, 256) if args.decals else (21785, 69)
+    experiments = ["seed_dnn", "galaxy10_cnn"] if args.decals else ["seed_dnn"]
 
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="galaxy10-bench-"))
     (workdir / "config").mkdir(parents=True, exist_ok=True)
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    config.update(  # the notebook's experiment, once: the stages' costs, not the comparison
+    config.update(  # the stages' costs, one seed: not the comparison
         dataset="synthetic",
-        synthetic={"n_images": args.n_images, "seed": 0},
+        synthetic={"n_images": n_images, "image_size": size, "seed": 0},
         seeds=[1],
-        experiments={"seed_dnn": config["experiments"]["seed_dnn"]},
+        experiments={name: config["experiments"][name] for name in experiments},
     )
+    if args.decals:  # a CNN epoch on 256×256 images takes minutes on 2 cores
+        for name in experiments:
+            config["experiments"][name]["epochs"] = 2
     (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(config))
 
     pipeline_s = run(SNAKEMAKE, workdir)
     results = workdir / "Results" / "synthetic"
     download = download_bench(results / "Galaxy10.h5", workdir)
     stages = pd.concat([pd.DataFrame([download]), stage_table(results)], ignore_index=True)
-    stages["rss_goal_met"] = stages["peak_rss_mb"] <= GOAL_RSS_MB
-    print(f"Full-size synthetic pipeline ({args.n_images} images), 2 cores: {pipeline_s:.1f} s in all")
+    stages[f"rss ≤ {GOAL_RSS_MB[args.decals]} MB"] = stages["peak_rss_mb"] <= GOAL_RSS_MB[args.decals]
+    print(f"Synthetic pipeline, {n_images} images of {size}×{size}, 2 cores: {pipeline_s:.1f} s in all")
     print(stages.to_string(index=False, float_format="%.2f"))
+
+    print("\nfrom the split to the metrics (snakemake --forcerun split), per experiment")
+    for name in experiments:
+        metrics = f"Results/synthetic/{name}/seed1/metrics.json"
+        total = run([*SNAKEMAKE, "--forcerun", "split", metrics], workdir)
+        training = pd.read_csv(results / name / "seed1" / "history.csv")["seconds"].sum()
+        print(f"{name:<14} {total:7.1f} s, of which training epochs {training:7.1f} s; "
+              f"not training: {1 - training / total:.0%} (goal < 25 %)")
 
     noop = [run(SNAKEMAKE, workdir) for _ in range(3)]
     dry = [run([*SNAKEMAKE, "--dry-run"], workdir) for _ in range(3)]
     print(f"\nno-op run: {min(noop):.2f} s   dry run: {min(dry):.2f} s   (best of 3; goal ≤ {GOAL_NOOP_S} s)")
 
-    print("\nseed network, seconds per epoch (13,942 train + 3,486 valid at full size; median after epoch 1)")
-    print("backend      batch  s/epoch  first epoch")
+    peak = float(subprocess.run(
+        [sys.executable, "-c", PEAK], capture_output=True, text=True, check=True,
+        env={k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"},
+    ).stdout)
+    print(f"\nfloat32 matmul peak (numpy, 2048², 2 cores): {peak / 1e9:.0f} GFLOP/s")
+    from galaxy10.split import write_split
+    from galaxy10.synthetic import write_synthetic
+
+    small = workdir / "cnn-timing"
+    small.mkdir(exist_ok=True)
+    write_synthetic(small / "Galaxy10.h5", args.cnn_images, seed=1, processes=2, image_size=size)
+    write_split(small / "Galaxy10.h5", small / "split.npz", seed=42)
+    timings = [("seed_dnn", results / "split.npz", batch) for batch in (32, 256)]
+    timings += [(name, small / "split.npz", None) for name in ("galaxy10_cnn", "small_cnn")]
+    print("seconds per epoch (median after the first) against the bound: training FLOPs (3 × forward, per")
+    print("training image) at that peak; validation is in the epoch, not in the bound")
+    print("backend      model          batch  train n  s/epoch  bound s  ratio")
+    defaults = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["experiments"]
     for backend in ("tensorflow", "jax", "torch"):
         if find_spec(backend) is None:
             print(f"{backend:<12} not installed")
             continue
-        out = subprocess.run(
-            [sys.executable, "-c", EPOCH_TIMER, backend, str(results / "split.npz"), str(args.epochs)],
-            capture_output=True, text=True, check=True,
-        ).stdout
-        for line in out.split("\n"):
-            if line.strip():
-                batch, steady, first = line.split()
-                print(f"{backend:<12} {batch:>5}  {float(steady):7.2f}  {float(first):7.2f}")
+        for name, split, batch in timings:
+            settings = {**defaults[name], "epochs": args.epochs, "seed": 1, "keep_best": False}
+            settings["batch_size"] = batch or settings["batch_size"]
+            for key in ("reduce_lr", "early_stopping"):
+                settings.pop(key, None)
+            with np.load(split) as npz:
+                n_train, shape = len(npz["y_train"]), npz["x_train"].shape[1:]
+            bound = 3 * forward_flops(settings["model"], shape) * n_train / peak
+            seconds = statistics.median(epoch_seconds(backend, split, settings)[1:])
+            print(f"{backend:<12} {name:<14} {settings['batch_size']:>5}  {n_train:>7}  {seconds:7.2f}  "
+                  f"{bound:7.2f}  {seconds / bound:5.1f}×")
 
 
 if __name__ == "__main__":

@@ -98,7 +98,7 @@ def test_no_server_fails_at_once_saying_what_to_do(tmp_path):
         fetch(url, dest, SHA, progress=False)
     assert time.monotonic() - started < 5
     message = str(error.value)
-    assert url in message and str(dest) in message and SHA in message and "data.path" in message
+    assert url in message and str(dest) in message and SHA in message and "data.<dataset>.path" in message
     assert not dest.exists()
 
 

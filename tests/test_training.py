@@ -73,7 +73,8 @@ def test_interrupted_training_goes_on_from_its_last_checkpoint(split, tmp_path, 
 
     resumed = train(split, run / "m.keras", run / "h.csv", run / "run.json", **RESUMABLE)
     assert list(resumed.index) == [1, 2, 3, 4]
-    pd.testing.assert_frame_equal(resumed, whole, rtol=1e-4)  # as if it had never been interrupted
+    results = ["loss", "accuracy", "val_loss", "val_accuracy", "lr"]
+    pd.testing.assert_frame_equal(resumed[results], whole[results], rtol=1e-4)  # as if never interrupted
     assert list(resumed["lr"]) == pytest.approx([1e-3, 1e-3, 5e-4, 2.5e-4])
     record = json.loads((run / "run.json").read_text())
     assert record["resumed_after_epochs"] == [2] and record["epochs_run"] == 4
@@ -96,7 +97,7 @@ def test_same_seed_same_training(split, tmp_path):
               model="seed_dnn", epochs=2, batch_size=32, learning_rate=0.001, seed=5)
         for k in range(2)
     ]
-    pd.testing.assert_frame_equal(runs[0], runs[1], rtol=1e-4)
+    pd.testing.assert_frame_equal(runs[0].drop(columns="seconds"), runs[1].drop(columns="seconds"), rtol=1e-4)
 
 
 def test_predictions_come_from_the_saved_model(split, tmp_path):

@@ -112,7 +112,8 @@ def assert_png(path, min_width):
 
 def check_run(folder, settings, seed, split, labels):
     history = pd.read_csv(folder / "history.csv", index_col="epoch")
-    assert list(history.columns) == ["loss", "accuracy", "val_loss", "val_accuracy", "lr"]
+    assert list(history.columns) == ["loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds"]
+    assert (history["seconds"] > 0).all()
     assert list(history.index) == list(range(1, settings["epochs"] + 1))
     assert history["lr"].iloc[0] == pytest.approx(settings["learning_rate"])
     assert history.notna().all().all() and (history["loss"] > 0).all()
@@ -245,7 +246,9 @@ def test_bad_config_is_an_error_naming_the_key(tmp_path, key):
 def test_corrupt_local_copy_fails_clearly_without_partial_output(tmp_path):
     broken = tmp_path / "Galaxy10.h5"
     broken.write_bytes(b"\x89HDF\r\n\x1a\n" + os.urandom(5000))
-    config = {**SMALL, "dataset": "sdss", "data": {**SMALL["data"], "path": str(broken)}}
+    config = json.loads(json.dumps(SMALL))
+    config.update(dataset="sdss")
+    config["data"]["sdss"]["path"] = str(broken)
     write_config(tmp_path, config)
     result = snakemake(tmp_path, check=False)
     assert result.returncode != 0

@@ -9,35 +9,33 @@ import numpy as np
 class ImageBatches(keras.utils.PyDataset):
     """(images, labels) batches; (images, labels, sample weights) when `class_weights` (one per class) is given.
 
-    With `shuffle` the batches never end: batch `i` belongs to epoch `first_epoch + i // batches_per_epoch`,
-    whose order is seeded by (seed, epoch). So the order does not depend on when Keras calls its epoch hooks
-    or prefetches, and training resumed at `first_epoch` sees the batches it would have seen without the
-    interruption. `fit` then needs `steps_per_epoch=batches_per_epoch`.
+    With `shuffle`, each epoch has its own order, seeded by (seed, epoch), so that training resumed at some
+    epoch sees the batches it would have seen without the interruption. Training sets `epoch` from a
+    callback (`follow_epochs`): Keras calls a PyDataset's own epoch hooks more often than once per epoch.
     """
 
-    def __init__(
-        self, images, labels, batch_size: int, shuffle: bool = False, seed: int = 0, class_weights=None,
-        first_epoch: int = 0,
-    ):
+    def __init__(self, images, labels, batch_size: int, shuffle: bool = False, seed: int = 0, class_weights=None):
         super().__init__()
-        self.images, self.labels, self.batch_size, self.shuffle = images, labels, batch_size, shuffle
-        self.seed, self.first_epoch = seed, first_epoch
+        self.images, self.labels, self.batch_size, self.shuffle, self.seed = images, labels, batch_size, shuffle, seed
         self.class_weights = None if class_weights is None else np.asarray(class_weights, np.float32)
-        self.batches_per_epoch = math.ceil(len(images) / batch_size)
-        self._epoch, self._order = None, np.arange(len(images))
+        self.epoch = 0
+        self._ordered_epoch, self._order = None, np.arange(len(images))
 
-    @property
-    def num_batches(self):
-        return None if self.shuffle else self.batches_per_epoch
+    def __len__(self):
+        return math.ceil(len(self.images) / self.batch_size)
 
     def epoch_order(self, epoch):
-        if self.shuffle and epoch != self._epoch:
-            self._epoch, self._order = epoch, np.random.default_rng((self.seed, epoch)).permutation(len(self.images))
+        if self.shuffle and epoch != self._ordered_epoch:
+            self._order = np.random.default_rng((self.seed, epoch)).permutation(len(self.images))
+            self._ordered_epoch = epoch
         return self._order
 
     def __getitem__(self, index):
-        epoch, position = divmod(index, self.batches_per_epoch)
-        rows = self.epoch_order(self.first_epoch + epoch)[position * self.batch_size : (position + 1) * self.batch_size]
+        rows = self.epoch_order(self.epoch)[index * self.batch_size : (index + 1) * self.batch_size]
         if self.class_weights is None:
             return self.images[rows], self.labels[rows]
         return self.images[rows], self.labels[rows], self.class_weights[self.labels[rows]]
+
+    def follow_epochs(self) -> keras.callbacks.Callback:
+        """A callback that tells these batches which epoch is starting."""
+        return keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: setattr(self, "epoch", epoch))

@@ -30,7 +30,7 @@ def sha256sum(path) -> str:
 def _by_hand(url, dest, sha256):
     return (
         f"To proceed offline, fetch {url} on a machine with network access and copy it to {dest} "
-        f"(sha256 {sha256}), or set data.path in the config to a local copy."
+        f"(sha256 {sha256}), or set data.<dataset>.path in the config to a local copy."
     )
 
 

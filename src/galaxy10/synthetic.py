@@ -18,7 +18,7 @@ import numpy as np
 from .classes import IMAGE_SIZE, N_CLASSES, SDSS_COUNTS
 from .io import atomic_output
 
-CHUNK = 512  # images per random stream: output depends on the seed only, not on how many processes render
+CHUNK = 512  # 69×69 images per random stream: output depends on the seed only, not on how many processes render
 # Colour of each component as flux in (i, r, g): old stars red, disks neutral, star-forming arms blue.
 BULGE_COLOUR = np.array([1.30, 1.0, 0.50], np.float32)
 DISK_COLOUR = np.array([1.05, 1.0, 0.80], np.float32)
@@ -101,8 +101,9 @@ def sample_parameters(labels: np.ndarray, rng: np.random.Generator) -> dict:
     return p
 
 
-def _grid():
-    axis = np.arange(IMAGE_SIZE, dtype=np.float32) - (IMAGE_SIZE - 1) / 2
+def _grid(size):
+    """Pixel centres in SDSS pixels (the units of every size parameter), so a larger image is a finer one."""
+    axis = (np.arange(size, dtype=np.float32) - (size - 1) / 2) * (IMAGE_SIZE / size)
     return np.meshgrid(axis, axis, indexing="xy")
 
 
@@ -139,26 +140,28 @@ def _disk_and_arms(x, y, p, idx):
 
 
 def _blur(images: np.ndarray, sigma: np.ndarray) -> np.ndarray:
-    """Gaussian PSF per image, applied in Fourier space; images (n, H, W, bands)."""
-    ky = np.fft.fftfreq(IMAGE_SIZE)[:, None]
-    kx = np.fft.rfftfreq(IMAGE_SIZE)[None, :]
+    """Gaussian PSF per image (sigma in pixels), applied in Fourier space; images (n, H, H, bands)."""
+    size = images.shape[1]
+    ky = np.fft.fftfreq(size)[:, None]
+    kx = np.fft.rfftfreq(size)[None, :]
     transfer = np.exp(-2 * np.pi**2 * sigma[:, None, None] ** 2 * (kx**2 + ky**2))
     spectrum = np.fft.rfft2(images, axes=(1, 2)) * transfer[..., None]
-    return np.fft.irfft2(spectrum, s=(IMAGE_SIZE, IMAGE_SIZE), axes=(1, 2)).astype(np.float32)
+    return np.fft.irfft2(spectrum, s=(size, size), axes=(1, 2)).astype(np.float32)
 
 
-def render(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """uint8 images (n, 69, 69, 3) for the given class labels."""
+def render(labels: np.ndarray, rng: np.random.Generator, size: int = IMAGE_SIZE) -> np.ndarray:
+    """uint8 images (n, size, size, 3) for the given class labels: the same sky seen with finer pixels when
+    size > 69, with the same surface brightness and noise per pixel."""
     n = len(labels)
     p = sample_parameters(labels, rng)
-    gx, gy = _grid()
+    gx, gy = _grid(size)
     dx = gx[None] - p["x0"][:, None, None]
     dy = gy[None] - p["y0"][:, None, None]
     cos, sin = np.cos(p["angle"])[:, None, None], np.sin(p["angle"])[:, None, None]
     x, y = dx * cos + dy * sin, -dx * sin + dy * cos
 
     bulge_colour = BULGE_COLOUR * p["colour"]
-    images = np.zeros((n, IMAGE_SIZE, IMAGE_SIZE, 3), np.float32)
+    images = np.zeros((n, size, size, 3), np.float32)
     has_bulge = np.flatnonzero(p["bulge_fraction"] > 0)
     weight = (p["flux"] * p["bulge_fraction"])[has_bulge, None, None, None]
     images[has_bulge] += _sersic(x, y, p, has_bulge)[..., None] * weight * bulge_colour[has_bulge, None, None]
@@ -174,11 +177,12 @@ def render(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     star_colour = rng.uniform(0.6, 1.4, (len(owner), 3))
     np.add.at(
         images,
-        (owner, rng.integers(0, IMAGE_SIZE, len(owner)), rng.integers(0, IMAGE_SIZE, len(owner))),
+        (owner, rng.integers(0, size, len(owner)), rng.integers(0, size, len(owner))),
         (star_flux[:, None] * star_colour).astype(np.float32),
     )
 
-    images = _blur(images, p["psf"])
+    pixels_per_sdss_pixel = (size / IMAGE_SIZE) ** 2
+    images = _blur(images * pixels_per_sdss_pixel, p["psf"] * size / IMAGE_SIZE)
     noise_sigma = np.sqrt(p["sky"][:, None, None, None] ** 2 + np.maximum(images, 0) / 4)
     images += rng.standard_normal(images.shape, np.float32) * noise_sigma
     stretched = np.arcsinh(images / STRETCH_SOFTENING) / np.arcsinh(STRETCH_MAX / STRETCH_SOFTENING)
@@ -186,8 +190,8 @@ def render(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def _render_chunk(args):
-    seed, chunk_index, labels = args
-    return render(labels, np.random.default_rng([seed, chunk_index]))
+    seed, chunk_index, labels, size = args
+    return render(labels, np.random.default_rng([seed, chunk_index]), size)
 
 
 def make_labels(n_images: int, seed: int) -> np.ndarray:
@@ -196,17 +200,18 @@ def make_labels(n_images: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).permutation(labels)
 
 
-def write_synthetic(path, n_images: int, seed: int, processes: int = 1) -> None:
-    """Write `n_images` synthetic galaxies to `path` as HDF5 datasets `images` and `ans`."""
+def write_synthetic(path, n_images: int, seed: int, processes: int = 1, image_size: int = IMAGE_SIZE) -> None:
+    """Write `n_images` synthetic galaxies of image_size² pixels to `path` as HDF5 datasets `images` and `ans`."""
     labels = make_labels(n_images, seed)
-    chunks = [(seed, i, labels[start : start + CHUNK]) for i, start in enumerate(range(0, n_images, CHUNK))]
+    chunk = max(1, CHUNK * IMAGE_SIZE**2 // image_size**2)  # the same memory per chunk at any size
+    chunks = [(seed, i, labels[start : start + chunk], image_size) for i, start in enumerate(range(0, n_images, chunk))]
     with atomic_output(path) as tmp, h5py.File(tmp, "w") as out:
         images = out.create_dataset(
-            "images", (n_images, IMAGE_SIZE, IMAGE_SIZE, 3), np.uint8, chunks=(64, IMAGE_SIZE, IMAGE_SIZE, 3)
+            "images", (n_images, image_size, image_size, 3), np.uint8, chunks=(16, image_size, image_size, 3)
         )
         out.create_dataset("ans", data=labels)
         out.attrs["synthetic_seed"] = seed
         with ProcessPoolExecutor(max(1, processes)) as pool:
-            for (_, i, chunk_labels), rendered in zip(chunks, pool.map(_render_chunk, chunks)):
-                images[i * CHUNK : i * CHUNK + len(chunk_labels)] = rendered
+            for (_, i, chunk_labels, _), rendered in zip(chunks, pool.map(_render_chunk, chunks)):
+                images[i * chunk : i * chunk + len(chunk_labels)] = rendered
 

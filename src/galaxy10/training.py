@@ -94,24 +94,25 @@ class Checkpoint(keras.callbacks.Callback):
         return self.folder / self.state["best" if best else "model"]
 
     def on_train_begin(self, logs=None):
-        self._started = time.perf_counter()
         # runs after the other callbacks' on_train_begin, which reset their counters
         for callback, counters in zip(self.model_callbacks, self.state.get("callbacks", [])):
             for name, value in counters.items():
                 setattr(callback, name, value)
 
+    def on_epoch_begin(self, epoch, logs=None):
+        self._started = time.perf_counter()
+
     def on_epoch_end(self, epoch, logs=None):
         done = epoch + 1
         self.folder.mkdir(parents=True, exist_ok=True)
-        row = {"epoch": done, **{key: float(value) for key, value in logs.items()}}
+        now = time.perf_counter()
+        row = {"epoch": done, **{key: float(value) for key, value in logs.items()}, "seconds": now - self._started}
         self.state["history"].append(row)
         self.state["model"] = self._save(f"model-{done:04d}.keras")
         if self.keep_best and row["val_loss"] < self.state.get("best_val_loss", np.inf):
             self.state["best"], self.state["best_val_loss"], self.state["best_epoch"] = (
                 self._save(f"best-{done:04d}.keras"), row["val_loss"], done)
-        now = time.perf_counter()
-        self.state["seconds"] += now - self._started
-        self._started = now
+        self.state["seconds"] += time.perf_counter() - self._started  # the epoch and its checkpoint
         self.state["epochs_done"] = done
         self.state["finished"] = done == self.params["epochs"] or self.model.stop_training
         self.state["callbacks"] = [
@@ -137,13 +138,15 @@ def _fingerprint(*values) -> str:
 
 def train(
     split, model_out, history_out, record_out=None, *, model, seed, epochs, batch_size, learning_rate,
-    reduce_lr=None, early_stopping=None, keep_best=False, augment=False, class_weight=None, provenance=None,
+    reduce_lr=None, early_stopping=None, keep_best=False, augment=False, class_weight=None, jit_compile="auto",
+    steps_per_execution=16, provenance=None,
 ):
     """Fit `model` on the split's train part, validating on its valid part.
 
     Writes the model (the last epoch's, or with `keep_best` the one with the lowest validation loss), the
-    history CSV (epoch, loss, accuracy, val_loss, val_accuracy, lr) and, if `record_out` is given, a JSON
-    record of the settings, package versions, input checksum, parameter count and training time.
+    history CSV (epoch, loss, accuracy, val_loss, val_accuracy, lr, seconds the epoch took) and, if
+    `record_out` is given, a JSON record of the settings, package versions, input checksum, parameter count
+    and training time.
 
     Training checkpoints every epoch into `checkpoint/` beside the model; a call
     with the same settings and split after an interrupted one goes on from the last completed epoch. The
@@ -152,6 +155,7 @@ def train(
     settings = {
         "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate, "reduce_lr": reduce_lr,
         "early_stopping": early_stopping, "keep_best": keep_best, "augment": augment, "class_weight": class_weight,
+        "jit_compile": jit_compile, "steps_per_execution": steps_per_execution,
     }
     split_sha256 = sha256sum(split)
     checkpoint = Checkpoint(
@@ -173,6 +177,8 @@ def train(
             optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
             loss="sparse_categorical_crossentropy",
             metrics=["accuracy"],
+            jit_compile=jit_compile,
+            steps_per_execution=steps_per_execution,
         )
     callbacks = [LearningRateLog()]  # first, so it logs the rate the epoch ran with, before any reduction
     if reduce_lr:
@@ -182,17 +188,15 @@ def train(
     checkpoint.model_callbacks = callbacks[1:]
     if not checkpoint.finished:
         weights = balanced_class_weights(y_train) if class_weight == "balanced" else None
-        batches = ImageBatches(
-            x_train, y_train, batch_size, shuffle=True, seed=seed, class_weights=weights, first_epoch=first_epoch,
-        )
+        batches = ImageBatches(x_train, y_train, batch_size, shuffle=True, seed=seed, class_weights=weights)
         net.fit(
             batches,
-            steps_per_epoch=batches.batches_per_epoch,
             shuffle=False,  # the batches come in their own seeded order
             epochs=epochs,
             initial_epoch=first_epoch,
             validation_data=ImageBatches(x_valid, y_valid, batch_size),
-            callbacks=[*callbacks, checkpoint],  # the checkpoint last: it saves what the others changed
+            # the checkpoint last: it saves what the others changed
+            callbacks=[batches.follow_epochs(), *callbacks, checkpoint],
             verbose=2,
         )
     with atomic_output(model_out) as tmp:
@@ -202,7 +206,7 @@ def train(
             net.save(tmp)  # not the checkpoint: EarlyStopping may have restored its best weights
 
     history = pd.DataFrame(checkpoint.state["history"]).set_index("epoch")
-    history = history[["loss", "accuracy", "val_loss", "val_accuracy", "lr"]]
+    history = history[["loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds"]]
     with atomic_output(history_out) as tmp:
         history.to_csv(tmp)
     if record_out:

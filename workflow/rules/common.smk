@@ -16,12 +16,11 @@ wildcard_constraints:
 
 
 def source_h5(wildcards):
-    """The Galaxy10-format file the split reads: rendered, a local copy, or downloaded."""
+    """The Galaxy10-format file the split reads: rendered, a local copy, or downloaded (named as in its URL)."""
     if config["dataset"] == "synthetic":
         return rules.synthesize.output.h5
-    if config["data"]["path"]:
-        return config["data"]["path"]
-    return rules.download.output.h5
+    source = config["data"][config["dataset"]]
+    return source["path"] or os.path.join(DATA, os.path.basename(source["url"]))
 
 
 def experiment_settings(wildcards):
@@ -30,7 +29,7 @@ def experiment_settings(wildcards):
 
 def provenance(wildcards):
     """The configuration that made a run's input data, recorded in its run.json."""
-    source = config["synthetic"] if config["dataset"] == "synthetic" else config["data"]
+    source = config["synthetic"] if config["dataset"] == "synthetic" else config["data"][config["dataset"]]
     return {"dataset": config["dataset"], "source": source, "split": config["split"]}
 
 

@@ -5,14 +5,18 @@ localrules:
 
 rule download:
     output:
-        h5=f"{RESULTS}/sdss/Galaxy10.h5",
+        h5=f"{RESULTS}/{{real}}/{{file}}.h5",
     log:
-        f"{RESULTS}/sdss/logs/download.log",
+        f"{RESULTS}/{{real}}/logs/download-{{file}}.log",
+    wildcard_constraints:
+        real="sdss|decals",
     conda:
         "../../environment.yml"
     params:
-        url=config["data"]["url"],
-        sha256=config["data"]["sha256"],
-        cached=[os.path.join(os.path.expanduser(config["data"]["astronn_cache"]), "Galaxy10.h5")],
+        url=lambda wildcards: config["data"][wildcards.real]["url"],
+        sha256=lambda wildcards: config["data"][wildcards.real]["sha256"],
+        cached=lambda wildcards, output: [
+            os.path.join(os.path.expanduser(config["data"]["astronn_cache"]), os.path.basename(output.h5))
+        ],
     script:
         "../scripts/download.py"

@@ -9,9 +9,10 @@ rule synthesize:
         "../../environment.yml"
     threads: 2
     resources:
-        mem_mb=2000,
+        mem_mb=4000,
     params:
         n_images=config["synthetic"]["n_images"],
+        image_size=config["synthetic"]["image_size"],
         seed=config["synthetic"]["seed"],
     script:
         "../scripts/synthesize.py"
