@@ -22,6 +22,7 @@ CONF = pathlib.Path("/etc/slurm")  # fixed: the plugin's job step drops SLURM_CO
 MUNGE_KEY = pathlib.Path("/etc/munge/munge.key")
 REGISTRY = pathlib.Path("/run/slurm_cluster.pids")  # "pid name" per daemon we started
 DAEMONS = ("munged", "slurmctld", "slurmd")
+MARK = "# written by tests/slurm_cluster.py; removed when its cluster stops\n"
 
 
 class Cluster:
@@ -44,6 +45,7 @@ class Cluster:
                 proc.kill()
                 proc.wait()
         REGISTRY.unlink(missing_ok=True)
+        _remove_conf()
 
     def __enter__(self) -> Cluster:
         return self
@@ -82,7 +84,19 @@ def start(workdir: pathlib.Path, gpus: int = 2, gpu_model: str = "fake") -> Clus
     return cluster
 
 
+def _remove_conf() -> None:
+    """Without a controller, a slurm.conf left behind makes every `scontrol` wait 10 s for it, and so every
+    snakemake start: the SLURM executor plugin asks `scontrol show config` when it is imported."""
+    for name in ("slurm.conf", "gres.conf"):
+        path = CONF / name
+        if path.exists() and path.read_text().startswith(MARK):
+            path.unlink()
+
+
 def _write_conf(workdir: pathlib.Path, gpus: int, gpu_model: str) -> None:
+    conf = CONF / "slurm.conf"
+    if conf.exists() and not conf.read_text().startswith(MARK):
+        raise RuntimeError(f"{conf} exists and was not written by this module: not overwriting a real SLURM setup")
     host = socket.gethostname().split(".")[0]
     # slurmd -C prints this machine's "NodeName=... CPUs=... RealMemory=..." line.
     node = subprocess.run(["slurmd", "-C"], capture_output=True, text=True, check=True).stdout.splitlines()[0]
@@ -118,8 +132,8 @@ def _write_conf(workdir: pathlib.Path, gpus: int, gpu_model: str) -> None:
         gres = f"NodeName={host} Name=gpu Type={gpu_model} File={workdir}/dev/gpu[0-{gpus - 1}]\n"
     lines.append(f"{node} State=UNKNOWN")
     CONF.mkdir(parents=True, exist_ok=True)
-    (CONF / "slurm.conf").write_text("\n".join(lines) + "\n")
-    (CONF / "gres.conf").write_text(gres)
+    (CONF / "slurm.conf").write_text(MARK + "\n".join(lines) + "\n")
+    (CONF / "gres.conf").write_text(MARK + gres)
 
 
 def _install() -> None:

@@ -24,6 +24,7 @@ def cluster(tmp_path_factory):
     started = slurm_cluster.start(tmp_path_factory.mktemp("slurm"), gpus=2)
     yield started
     started.stop()
+    assert all(daemon.poll() is not None for daemon in started.procs.values())
 
 
 def submitted_jobs() -> dict:
@@ -39,8 +40,8 @@ def submitted_jobs() -> dict:
 
 def test_workflow_runs_on_slurm_with_gpu_jobs_on_gpus(cluster, tmp_path):
     config = json.loads(json.dumps(SMALL))
-    config["resources"]["train"].update(gpu=1, threads=1)
-    config["resources"]["predict"].update(gpu=1)
+    config["resources"]["train"].update(threads=1)  # two trainings side by side on the 2-CPU node
+    assert config["resources"]["train"]["gpu"] == 0  # the GPUs come from the profile
     write_config(tmp_path, config)
     env = dict(os.environ, PATH=f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}")  # an activated env
     result = subprocess.run(

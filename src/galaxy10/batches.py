@@ -5,6 +5,9 @@ import math
 import keras
 import numpy as np
 
+# Batch for validation and prediction: results do not depend on it, and larger batches cost fewer Python calls.
+INFERENCE_BATCH = 256
+
 
 class ImageBatches(keras.utils.PyDataset):
     """(images, labels) batches; (images, labels, sample weights) when `class_weights` (one per class) is given.

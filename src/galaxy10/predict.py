@@ -3,18 +3,18 @@
 import keras
 import pandas as pd
 
-from .batches import ImageBatches
+from .batches import INFERENCE_BATCH, ImageBatches
 from .classes import N_CLASSES
 from .io import atomic_output
 from .models import ARCHITECTURES  # noqa: F401  (registers the custom layers that saved models use)
 from .split import load_split
 
 
-def predict(model_path, split, out, batch_size=256) -> pd.DataFrame:
+def predict(model_path, split, out) -> pd.DataFrame:
     """Write columns predict, test (the seed's), source_index, and prob_0..prob_9."""
     net = keras.saving.load_model(model_path)
     x_test, y_test, rows, _ = load_split(split, "test")
-    probabilities = net.predict(ImageBatches(x_test, y_test, batch_size), verbose=0)
+    probabilities = net.predict(ImageBatches(x_test, y_test, INFERENCE_BATCH), verbose=0)
     table = pd.DataFrame({"predict": probabilities.argmax(axis=1), "test": y_test, "source_index": rows})
     for k in range(N_CLASSES):
         table[f"prob_{k}"] = probabilities[:, k]
