@@ -45,7 +45,7 @@ def preempt_in_epoch(monkeypatch):
 
         def epoch_order(self, number):
             if self.shuffle and number == epoch:
-                raise Preempted
+                raise Preempted("Preempted")
             return order(self, number)
 
         monkeypatch.setattr(ImageBatches, "epoch_order", epoch_order)

@@ -5,8 +5,12 @@ import math
 import keras
 import numpy as np
 
-# Batch for validation and prediction: results do not depend on it, and larger batches cost fewer Python calls.
-INFERENCE_BATCH = 256
+
+def inference_batch(batch_size: int, image_shape) -> int:
+    """Batch for validation and prediction. Results do not depend on it and larger batches cost fewer Python
+    calls, but memory grows with it: at most as many pixels as 256 SDSS images, or the training batch."""
+    sdss_images = 256 * 69 * 69 // (image_shape[0] * image_shape[1])
+    return max(batch_size, min(256, sdss_images))
 
 
 class ImageBatches(keras.utils.PyDataset):

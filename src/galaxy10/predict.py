@@ -3,18 +3,20 @@
 import keras
 import pandas as pd
 
-from .batches import INFERENCE_BATCH, ImageBatches
+from .batches import ImageBatches, inference_batch
 from .classes import N_CLASSES
 from .io import atomic_output
 from .models import ARCHITECTURES  # noqa: F401  (registers the custom layers that saved models use)
 from .split import load_split
 
 
-def predict(model_path, split, out) -> pd.DataFrame:
-    """Write columns predict, test (the seed's), source_index, and prob_0..prob_9."""
+def predict(model_path, split, out, batch_size=32) -> pd.DataFrame:
+    """Write columns predict, test (the seed's), source_index, and prob_0..prob_9; `batch_size` is the
+    training batch, which bounds the inference batch from below."""
     net = keras.saving.load_model(model_path)
     x_test, y_test, rows, _ = load_split(split, "test")
-    probabilities = net.predict(ImageBatches(x_test, y_test, INFERENCE_BATCH), verbose=0)
+    batch = inference_batch(batch_size, x_test.shape[1:])
+    probabilities = net.predict(ImageBatches(x_test, y_test, batch), verbose=0)
     table = pd.DataFrame({"predict": probabilities.argmax(axis=1), "test": y_test, "source_index": rows})
     for k in range(N_CLASSES):
         table[f"prob_{k}"] = probabilities[:, k]

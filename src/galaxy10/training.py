@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.class_weight import compute_class_weight
 
-from .batches import INFERENCE_BATCH, ImageBatches
+from .batches import ImageBatches, inference_batch
 from .classes import N_CLASSES
 from .download import sha256sum
 from .io import atomic_output
@@ -194,7 +194,7 @@ def train(
             shuffle=False,  # the batches come in their own seeded order
             epochs=epochs,
             initial_epoch=first_epoch,
-            validation_data=ImageBatches(x_valid, y_valid, INFERENCE_BATCH),
+            validation_data=ImageBatches(x_valid, y_valid, inference_batch(batch_size, x_valid.shape[1:])),
             # the checkpoint last: it saves what the others changed
             callbacks=[batches.follow_epochs(), *callbacks, checkpoint],
             verbose=2,

@@ -17,5 +17,6 @@ rule predict:
         runtime=job_resources("predict")["runtime"],
     params:
         backend=config["backend"],
+        batch_size=lambda wildcards: experiment_settings(wildcards)["batch_size"],
     script:
         "../scripts/predict.py"
