@@ -14,7 +14,7 @@ from .io import atomic_output
 
 PARTS = ("train", "valid", "test")
 SCALE = 1 / 255  # the seed's normalisation; the models apply it, so no float copy of the data is ever made
-READ_BLOCK = 2048  # source rows read at a time
+READ_BYTES = 64 << 20  # source bytes read at a time
 
 
 def split_indices(labels, test_size=0.2, valid_size=0.2, seed=0, stratify=False) -> dict:
@@ -36,39 +36,40 @@ def split_indices(labels, test_size=0.2, valid_size=0.2, seed=0, stratify=False)
 
 
 def write_split(source, out, test_size=0.2, valid_size=0.2, seed=0, stratify=False) -> dict:
-    """Write x_/y_/idx_ arrays for train, valid and test to `out`; return the part sizes."""
+    """Write x_/y_/idx_ arrays for train, valid and test to `out`; return the part sizes.
+
+    Each part's rows are kept in source order, so that its images are copied in one sequential pass over the
+    source, block by block, straight into the archive: memory stays flat whatever the data set's size.
+    """
     labels = load_labels(source)  # checks the file first
-    parts = split_indices(labels, test_size, valid_size, seed, stratify)
-    part_of = np.empty(len(labels), np.int8)
-    position = np.empty(len(labels), np.int64)
-    for k, name in enumerate(PARTS):
-        part_of[parts[name]] = k
-        position[parts[name]] = np.arange(len(parts[name]))
-
-    with h5py.File(source, "r") as f:
-        images = f["images"]
-        x = {name: np.empty((len(parts[name]),) + images.shape[1:], np.uint8) for name in PARTS}
-        for start in range(0, len(labels), READ_BLOCK):  # block by block: never two copies of the whole set
-            block = images[start : start + READ_BLOCK]
-            rows = np.arange(start, start + len(block))
-            for k, name in enumerate(PARTS):
-                mine = part_of[rows] == k
-                x[name][position[rows[mine]]] = block[mine]
-
-    arrays = {}
-    for name in PARTS:
-        arrays[f"x_{name}"] = x[name]
-        arrays[f"y_{name}"] = labels[parts[name]]
-        arrays[f"idx_{name}"] = parts[name]
-    with atomic_output(out) as tmp:
-        np.savez(
-            tmp,
-            scale=np.float64(SCALE),
-            normalization="x * scale, applied inside the model",
-            source_sha256=sha256sum(source),
-            **arrays,
-        )
+    parts = {name: np.sort(rows) for name, rows in split_indices(labels, test_size, valid_size, seed, stratify).items()}
+    with h5py.File(source, "r") as f, atomic_output(out) as tmp, zipfile.ZipFile(tmp, "w", allowZip64=True) as npz:
+        for name in PARTS:
+            _copy_rows(f["images"], parts[name], npz, f"x_{name}")
+            _add(npz, f"y_{name}", labels[parts[name]])
+            _add(npz, f"idx_{name}", parts[name])
+        _add(npz, "scale", np.float64(SCALE))
+        _add(npz, "normalization", np.array("x * scale, applied inside the model"))
+        _add(npz, "source_sha256", np.array(sha256sum(source)))
     return {name: len(parts[name]) for name in PARTS}
+
+
+def _add(npz: zipfile.ZipFile, key: str, array: np.ndarray) -> None:
+    with npz.open(key + ".npy", "w", force_zip64=True) as member:
+        np.lib.format.write_array(member, array, allow_pickle=False)
+
+
+def _copy_rows(images, rows, npz: zipfile.ZipFile, key: str) -> None:
+    """Stream images[rows] (rows ascending) into the archive as the uncompressed member `key`.npy."""
+    header = {"descr": np.lib.format.dtype_to_descr(images.dtype), "fortran_order": False,
+              "shape": (len(rows), *images.shape[1:])}
+    window = max(1, READ_BYTES // (images.dtype.itemsize * int(np.prod(images.shape[1:]))))
+    with npz.open(key + ".npy", "w", force_zip64=True) as member:
+        np.lib.format.write_array_header_1_0(member, header)
+        for start in range(0, len(images), window):  # one contiguous read per window, then this part's rows
+            first, last = np.searchsorted(rows, [start, start + window])
+            if last > first:
+                member.write(images[start : start + window][rows[first:last] - start].tobytes())
 
 
 class StoredImages:
