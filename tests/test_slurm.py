@@ -3,10 +3,13 @@
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from collections import defaultdict
 
+import pandas as pd
 import pytest
 
 import slurm_cluster
@@ -27,15 +30,33 @@ def cluster(tmp_path_factory):
     assert all(daemon.poll() is not None for daemon in started.procs.values())
 
 
-def submitted_jobs() -> dict:
-    """Rule name → the TRES each of its SLURM jobs asked for, from the controller's job records."""
+def job_records(workdir) -> list:
+    """The controller's records of the jobs run in `workdir`: dicts of scontrol's fields, plus `rule`."""
     records = subprocess.run(["scontrol", "--oneliner", "show", "job"], capture_output=True, text=True, check=True)
-    jobs = defaultdict(list)
+    jobs = []
     for line in records.stdout.splitlines():
         fields = dict(re.findall(r"(\w+)=(\S*)", line))
-        rule = re.match(r"rule_(\w+?)(?:_wildcards_|$)", fields["Comment"]).group(1)  # the plugin's comment
-        jobs[rule].append((fields.get("TresPerJob", ""), fields["JobState"]))
+        if fields.get("WorkDir") == str(workdir):
+            fields["rule"] = re.match(r"rule_(\w+?)(?:_wildcards_|$)", fields["Comment"]).group(1)  # the plugin's
+            jobs.append(fields)
     return jobs
+
+
+def submitted_jobs(workdir) -> dict:
+    """Rule name → (TRES asked for, final state) of each of its SLURM jobs."""
+    jobs = defaultdict(list)
+    for fields in job_records(workdir):
+        jobs[fields["rule"]].append((fields.get("TresPerJob", ""), fields["JobState"]))
+    return jobs
+
+
+def snakemake_on_slurm(workdir, *targets):
+    env = dict(os.environ, PATH=f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}")  # an activated env
+    return subprocess.Popen(
+        [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+         "--workflow-profile", str(REPO / "profiles" / "slurm"), *TEST_CLUSTER, *targets],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )
 
 
 def test_workflow_runs_on_slurm_with_gpu_jobs_on_gpus(cluster, tmp_path):
@@ -43,16 +64,12 @@ def test_workflow_runs_on_slurm_with_gpu_jobs_on_gpus(cluster, tmp_path):
     config["resources"]["train"].update(threads=1)  # two trainings side by side on the 2-CPU node
     assert config["resources"]["train"]["gpu"] == 0  # the GPUs come from the profile
     write_config(tmp_path, config)
-    env = dict(os.environ, PATH=f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}")  # an activated env
-    result = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path),
-         "--workflow-profile", str(REPO / "profiles" / "slurm"), *TEST_CLUSTER],
-        capture_output=True, text=True, env=env, timeout=900,
-    )
-    assert result.returncode == 0, result.stderr[-4000:]
+    run = snakemake_on_slurm(tmp_path)
+    output, _ = run.communicate(timeout=900)
+    assert run.returncode == 0, output[-4000:]
     check_outputs(tmp_path)
 
-    jobs = submitted_jobs()
+    jobs = submitted_jobs(tmp_path)
     runs = len(EXPERIMENTS) * len(SEEDS)
     for rule in ("train", "predict"):
         assert jobs[rule] == [("gres:gpu:1", "COMPLETED")] * runs, rule
@@ -63,3 +80,33 @@ def test_workflow_runs_on_slurm_with_gpu_jobs_on_gpus(cluster, tmp_path):
         for seed in SEEDS:
             record = json.loads((tmp_path / OUT / name / f"seed{seed}" / "run.json").read_text())
             assert record["cuda_visible_devices"] in ("0", "1")  # SLURM gave the job one of the node's two GPUs
+
+
+def test_a_requeued_training_job_goes_on_from_its_checkpoint(cluster, tmp_path):
+    """Pre-emption as SLURM does it: the running train job is killed and put back in the queue."""
+    config = json.loads(json.dumps(SMALL))
+    config["seeds"], epochs = [1], 8
+    config["experiments"] = {"tiny_cnn": {**SMALL["experiments"]["tiny_cnn"], "epochs": epochs, "early_stopping": None}}
+    write_config(tmp_path, config)
+    model = OUT / "tiny_cnn" / "seed1" / "model.keras"
+    state = tmp_path / model.parent / "checkpoint" / "state.json"
+    run = snakemake_on_slurm(tmp_path, str(model))
+    deadline = time.monotonic() + 600
+    while not (state.exists() and json.loads(state.read_text())["epochs_done"] >= 2):
+        assert run.poll() is None and time.monotonic() < deadline, "training ended before it could be requeued"
+        time.sleep(0.2)
+    (train,) = [job for job in job_records(tmp_path) if job["rule"] == "train"]
+    subprocess.run(["scontrol", "requeue", train["JobId"]], check=True)
+    try:
+        output, _ = run.communicate(timeout=900)
+    finally:
+        if run.poll() is None:
+            run.send_signal(signal.SIGINT)
+    assert run.returncode == 0, output[-4000:]
+
+    record = json.loads((tmp_path / model.parent / "run.json").read_text())
+    assert len(record["resumed_after_epochs"]) == 1 and 2 <= record["resumed_after_epochs"][0] < epochs
+    history = pd.read_csv(tmp_path / model.parent / "history.csv")
+    assert list(history["epoch"]) == list(range(1, epochs + 1))
+    (after,) = [job for job in job_records(tmp_path) if job["JobId"] == train["JobId"]]
+    assert after["Restarts"] == "1" and after["JobState"] == "COMPLETED"  # the same job, run a second time
