@@ -15,7 +15,7 @@ class DatasetError(ValueError):
 def _fail(path, problem):
     raise DatasetError(
         f"{path}: {problem}. Galaxy10 files hold `images` (uint8, N×H×W×3) and `ans` (labels 0..{N_CLASSES - 1}); "
-        "delete the file and download or regenerate it, or point data.path at a good copy."
+        "delete the file and download or regenerate it, or point data.<dataset>.path at a good copy."
     )
 
 
@@ -23,7 +23,7 @@ def check_galaxy10(path) -> tuple[int, tuple[int, int, int]]:
     """Validate the file's layout and labels without loading the images; return (N, image shape)."""
     path = Path(path)
     if not path.is_file():
-        raise DatasetError(f"{path}: no such file; run the download or synthesize stage first, or fix data.path.")
+        raise DatasetError(f"{path}: no such file; run the download or synthesize stage first, or fix data.<dataset>.path.")
     if not h5py.is_hdf5(path):
         _fail(path, "not an HDF5 file (corrupt or truncated download?)")
     try:

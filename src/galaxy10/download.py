@@ -104,7 +104,7 @@ def fetch(url: str, dest, sha256: str, cached=(), attempts: int = 3, timeout: fl
         part.unlink()
         raise DownloadError(
             f"{url} arrived with sha256 {actual}, expected {sha256}; the file was deleted. "
-            f"Check data.url and data.sha256 in the config. {_by_hand(url, dest, sha256)}"
+            f"Check data.<dataset>.url and .sha256 in the config. {_by_hand(url, dest, sha256)}"
         )
     os.replace(part, dest)
     return url
