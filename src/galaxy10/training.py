@@ -148,9 +148,9 @@ def train(
     `record_out` is given, a JSON record of the settings, package versions, input checksum, parameter count
     and training time.
 
-    Training checkpoints every epoch into `checkpoint/` beside the model; a call
-    with the same settings and split after an interrupted one goes on from the last completed epoch. The
-    checkpoint is deleted once the outputs are written.
+    Training checkpoints every epoch into `checkpoint/` beside the model; a call with the same settings and
+    split after an interrupted one goes on from the last completed epoch. The checkpoint is deleted once the
+    outputs are written.
     """
     settings = {
         "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate, "reduce_lr": reduce_lr,
