@@ -63,9 +63,10 @@ class Checkpoint(keras.callbacks.Callback):
 
     COUNTERS = ("wait", "best", "cooldown_counter", "best_epoch", "stopped_epoch")  # Keras callbacks' state
 
-    def __init__(self, folder, fingerprint: str, keep_best: bool):
+    def __init__(self, folder, fingerprint: str, keep_best: bool, model_callbacks=()):
         super().__init__()
         self.folder, self.fingerprint, self.keep_best = Path(folder), fingerprint, keep_best
+        self.model_callbacks = list(model_callbacks)  # the callbacks whose counters are saved and restored
         self.state = {"fingerprint": fingerprint, "epochs_done": 0, "history": [], "seconds": 0.0, "resumed_at": []}
 
     @property
@@ -157,10 +158,15 @@ def train(
         "early_stopping": early_stopping, "keep_best": keep_best, "augment": augment, "class_weight": class_weight,
         "jit_compile": jit_compile, "steps_per_execution": steps_per_execution,
     }
+    callbacks = [LearningRateLog()]  # first, so it logs the rate the epoch ran with, before any reduction
+    if reduce_lr:
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(**reduce_lr))
+    if early_stopping:
+        callbacks.append(keras.callbacks.EarlyStopping(**early_stopping))
     split_sha256 = sha256sum(split)
     checkpoint = Checkpoint(
         Path(model_out).parent / "checkpoint", _fingerprint(model, seed, settings, split_sha256),
-        keep_best,
+        keep_best, model_callbacks=callbacks[1:],
     )
     resumed = checkpoint.load()
     first_epoch = checkpoint.state["epochs_done"]
@@ -180,12 +186,6 @@ def train(
             jit_compile=jit_compile,
             steps_per_execution=steps_per_execution,
         )
-    callbacks = [LearningRateLog()]  # first, so it logs the rate the epoch ran with, before any reduction
-    if reduce_lr:
-        callbacks.append(keras.callbacks.ReduceLROnPlateau(**reduce_lr))
-    if early_stopping:
-        callbacks.append(keras.callbacks.EarlyStopping(**early_stopping))
-    checkpoint.model_callbacks = callbacks[1:]
     if not checkpoint.finished:
         weights = balanced_class_weights(y_train) if class_weight == "balanced" else None
         batches = ImageBatches(x_train, y_train, batch_size, shuffle=True, seed=seed, class_weights=weights)
