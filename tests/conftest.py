@@ -7,6 +7,19 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from galaxy10.synthetic import write_synthetic  # noqa: E402
 
+UNDER_CI = os.environ.get("CI") == "true"
+
+
+def require(met, prerequisite: str, how: str) -> None:
+    """Skip a test whose prerequisite is missing, saying how to get it; under CI, where every prerequisite is
+    installed, fail instead."""
+    if met:
+        return
+    message = f"needs {prerequisite}: {how}"
+    if UNDER_CI:
+        pytest.fail(f"{message} (CI=true: .ci/run installs it, so a missing prerequisite is a failure)")
+    pytest.skip(message)
+
 
 @pytest.fixture(scope="session")
 def small_h5(tmp_path_factory):

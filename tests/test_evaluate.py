@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from galaxy10.classes import CLASS_NAMES, DECALS_CLASS_NAMES
 from galaxy10.evaluate import compute_metrics, evaluate
 
 Y_TRUE = np.array([0, 0, 1, 1, 2, 2])
@@ -11,7 +12,7 @@ Y_PRED = np.array([0, 1, 1, 1, 2, 0])
 
 
 def test_metrics_match_values_worked_by_hand():
-    m = compute_metrics(Y_TRUE, Y_PRED)
+    m = compute_metrics(Y_TRUE, Y_PRED, CLASS_NAMES)
     assert m["accuracy"] == pytest.approx(4 / 6)
     assert m["balanced_accuracy"] == pytest.approx((1 / 2 + 1 + 1 / 2) / 3)  # mean recall
     f1 = [2 * (1 / 2 * 1 / 2) / 1, 2 * (2 / 3 * 1) / (2 / 3 + 1), 2 * (1 * 1 / 2) / (1 + 1 / 2)]
@@ -25,11 +26,15 @@ def test_metrics_match_values_worked_by_hand():
     }
 
 
-def test_evaluate_writes_metrics_and_confusion_matrix(tmp_path):
+def test_evaluate_writes_metrics_and_confusion_matrix_with_the_runs_class_names(tmp_path):
     predictions = tmp_path / "predictions.csv"
     pd.DataFrame({"predict": Y_PRED, "test": Y_TRUE}).to_csv(predictions, index=False)
-    evaluate(predictions, tmp_path / "metrics.json", tmp_path / "confusion.csv")
-    assert json.loads((tmp_path / "metrics.json").read_text())["accuracy"] == pytest.approx(4 / 6)
+    record = tmp_path / "run.json"
+    record.write_text(json.dumps({"class_names": DECALS_CLASS_NAMES}))
+    evaluate(predictions, record, tmp_path / "metrics.json", tmp_path / "confusion.csv")
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["accuracy"] == pytest.approx(4 / 6)
+    assert metrics["class_names"] == list(DECALS_CLASS_NAMES) and metrics["per_class"][0]["name"] == "Disturbed"
     confusion = pd.read_csv(tmp_path / "confusion.csv", index_col="true")
     assert confusion.shape == (10, 10)
     assert confusion.loc[0, "1"] == 1 and confusion.loc[2, "0"] == 1 and confusion.loc[1, "1"] == 2

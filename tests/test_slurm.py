@@ -13,7 +13,11 @@ import pandas as pd
 import pytest
 
 import slurm_cluster
-from test_workflow import EXPERIMENTS, OUT, REPO, SEEDS, SMALL, check_outputs, write_config
+from bad_inputs import BAD_FILES
+from conftest import require
+from test_workflow import EXPERIMENTS, OUT, REPO, SEEDS, SMALL, check_outputs, small_config, write_config
+
+pytestmark = pytest.mark.slow
 
 # Overrides for this test cluster only: it has no slurmdbd, so the plugin must ask squeue, not sacct, and
 # a few seconds' wait before the first status check instead of 40 keeps the test short.
@@ -22,8 +26,7 @@ TEST_CLUSTER = ["--slurm-status-command", "squeue", "--slurm-init-seconds-before
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    if os.geteuid() != 0:
-        pytest.fail("the SLURM test installs and starts slurmctld/slurmd/munged, which needs root")
+    require(os.geteuid() == 0, "root", "run the tests as root: they install Debian's slurm and munge and start them")
     started = slurm_cluster.start(tmp_path_factory.mktemp("slurm"), gpus=2)
     yield started
     started.stop()
@@ -60,9 +63,8 @@ def snakemake_on_slurm(workdir, *targets):
 
 
 def test_workflow_runs_on_slurm_with_gpu_jobs_on_gpus(cluster, tmp_path):
-    config = json.loads(json.dumps(SMALL))
-    config["resources"]["train"].update(threads=1)  # two trainings side by side on the 2-CPU node
-    assert config["resources"]["train"]["gpu"] == 0  # the GPUs come from the profile
+    config = small_config()
+    config["resources"]["train"].update(threads=1, gpu=0)  # two trainings side by side; GPUs from the profile
     write_config(tmp_path, config)
     run = snakemake_on_slurm(tmp_path)
     output, _ = run.communicate(timeout=900)
@@ -84,10 +86,9 @@ def test_workflow_runs_on_slurm_with_gpu_jobs_on_gpus(cluster, tmp_path):
 
 def test_a_requeued_training_job_goes_on_from_its_checkpoint(cluster, tmp_path):
     """Pre-emption as SLURM does it: the running train job is killed and put back in the queue."""
-    config = json.loads(json.dumps(SMALL))
-    config["seeds"], epochs = [1], 8
-    config["experiments"] = {"tiny_cnn": {**SMALL["experiments"]["tiny_cnn"], "epochs": epochs, "early_stopping": None}}
-    write_config(tmp_path, config)
+    epochs = 8
+    tiny_cnn = {**SMALL["experiments"]["tiny_cnn"], "epochs": epochs, "early_stopping": None}
+    write_config(tmp_path, small_config({"tiny_cnn": tiny_cnn}, seeds=[1]))
     model = OUT / "tiny_cnn" / "seed1" / "model.keras"
     state = tmp_path / model.parent / "checkpoint" / "state.json"
     run = snakemake_on_slurm(tmp_path, str(model))
@@ -110,3 +111,14 @@ def test_a_requeued_training_job_goes_on_from_its_checkpoint(cluster, tmp_path):
     assert list(history["epoch"]) == list(range(1, epochs + 1))
     (after,) = [job for job in job_records(tmp_path) if job["JobId"] == train["JobId"]]
     assert after["Restarts"] == "1" and after["JobState"] == "COMPLETED"  # the same job, run a second time
+
+
+def test_a_failed_job_shows_its_error_on_the_console(cluster, tmp_path):
+    make, problem = BAD_FILES["label too big"]
+    broken = make(tmp_path / "Galaxy10.h5")
+    write_config(tmp_path, small_config(dataset="sdss", data={"sdss": {"path": str(broken)}}))
+    run = snakemake_on_slurm(tmp_path, "Results/test/sdss/split.npz")
+    output, _ = run.communicate(timeout=300)
+    assert run.returncode != 0
+    assert re.search(f"Error: {broken}: .*{problem}", output), output[-4000:]  # the job's log, shown by the profile
+    assert not (tmp_path / "Results/test/sdss/split.npz").exists()

@@ -2,8 +2,8 @@ import h5py
 import numpy as np
 import pytest
 
-from galaxy10.classes import SDSS_SIZE
-from galaxy10.split import SCALE, load_split, split_indices, write_split
+from galaxy10.classes import DECALS_CLASS_NAMES, SDSS_SIZE
+from galaxy10.split import SCALE, load_split, split_facts, split_indices, write_split
 from galaxy10.synthetic import make_labels
 
 
@@ -58,3 +58,10 @@ def test_npz_holds_uint8_images_of_the_recorded_rows(small_h5, tmp_path):
     assert stored.shape == (80, 69, 69, 3) and len(stored) == 80
     assert np.array_equal(stored[[7, 2, 79]], images[rows[[7, 2, 79]]])
     assert np.array_equal(np.asarray(stored), images[rows])
+
+
+def test_split_records_the_data_sets_name_and_class_names(small_h5, tmp_path):
+    out = tmp_path / "split.npz"
+    write_split(small_h5, out, dataset="decals", class_names=DECALS_CLASS_NAMES)
+    facts = split_facts(out)
+    assert facts["dataset"] == "decals" and facts["class_names"] == list(DECALS_CLASS_NAMES)

@@ -2,9 +2,9 @@ import h5py
 import numpy as np
 import pytest
 
-from galaxy10.classes import IMAGE_SIZE, SDSS_COUNTS
+from galaxy10.classes import DECALS_COUNTS, IMAGE_SIZE, SDSS_COUNTS
 from galaxy10.dataset import check_galaxy10
-from galaxy10.synthetic import class_counts, make_labels, render, write_synthetic
+from galaxy10.synthetic import SHAPES, class_counts, make_labels, render, write_synthetic
 
 
 def test_file_has_galaxy10_format(small_h5):
@@ -18,6 +18,17 @@ def test_file_has_galaxy10_format(small_h5):
 
 def test_documented_counts_are_reproduced_at_their_total():
     assert tuple(class_counts(sum(SDSS_COUNTS))) == SDSS_COUNTS
+    assert tuple(class_counts(sum(DECALS_COUNTS), like="decals")) == DECALS_COUNTS
+
+
+def test_a_decals_like_set_has_decals_proportions_and_one_shape_per_class(tmp_path):
+    assert sorted(SHAPES["decals"]) == list(range(10))  # no two classes drawn alike
+    path = tmp_path / "decals.h5"
+    write_synthetic(path, 300, seed=1, image_size=32, like="decals")
+    with h5py.File(path) as f:
+        assert f["images"].shape == (300, 32, 32, 3) and f.attrs["like"] == "decals"
+        counts = np.bincount(f["ans"][()], minlength=10)
+    assert np.all(np.abs(counts - np.array(DECALS_COUNTS) * 300 / sum(DECALS_COUNTS)) <= 1)
 
 
 @pytest.mark.parametrize("n", [200, 1000, 5000])

@@ -16,18 +16,23 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from bad_inputs import BAD_FILES
+from conftest import require
 
+from galaxy10.classes import CLASS_NAMES, DECALS_CLASS_NAMES
 from galaxy10.download import sha256sum
 from galaxy10.models import RandomTranspose  # noqa: F401  (lets keras load the saved models)
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--cores", "2"]
 SMALL = yaml.safe_load((REPO / "config" / "test.yaml").read_text())
-EXPERIMENTS = list(SMALL["experiments"])
+EXPERIMENTS = SMALL["run"]
 SEEDS = SMALL["seeds"]
 RUNS = len(EXPERIMENTS) * len(SEEDS)
-OUT = Path("Results/synthetic")
+OUT = Path(SMALL["results"]) / "synthetic"
 PARAMETERS = {"seed_dnn": 1_829_642, "small_cnn": 243_178}
+DEFAULT_SPLIT = {"test_size": 0.2, "valid_size": 0.2, "seed": 42, "stratify": False}
+slow = pytest.mark.slow
 
 
 def snakemake(workdir, *args, check=True):
@@ -49,13 +54,23 @@ def planned_jobs(workdir, *args) -> dict:
     return {rule: int(count) for rule, count in re.findall(r"^(\w+)\s+(\d+)$", table, re.M)}
 
 
+def small_config(experiments=None, **changes) -> dict:
+    """A copy of the small config, with only the given experiments (name → changes to tiny_cnn/seed_dnn)."""
+    config = json.loads(json.dumps(SMALL))
+    if experiments is not None:
+        config["experiments"] = experiments
+        config["run"] = list(experiments)
+    config.update(changes)
+    return config
+
+
 def write_config(workdir, config):
     (workdir / "config").mkdir(exist_ok=True)
     (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(config))
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
+def run(tmp_path_factory):  # about a minute
     """A workflow folder in which the whole small pipeline has run once."""
     workdir = tmp_path_factory.mktemp("workflow")
     write_config(workdir, SMALL)
@@ -63,6 +78,7 @@ def run(tmp_path_factory):
     return workdir
 
 
+@slow
 def test_every_output_holds_what_it_should(run):
     check_outputs(run)
 
@@ -122,7 +138,8 @@ def check_run(folder, settings, seed, split, labels):
     model = keras.saving.load_model(folder / "model.keras")
     assert record["seed"] == seed and record["model"] == settings["model"]
     assert model.count_params() == record["parameters"] == PARAMETERS[settings["model"]]
-    assert record["provenance"]["split"] == SMALL["split"] and record["versions"]["keras"] == keras.__version__
+    assert record["provenance"]["split"] == DEFAULT_SPLIT and record["versions"]["keras"] == keras.__version__
+    assert record["experiment"] == folder.parent.name and record["class_names"] == list(CLASS_NAMES)
     assert record["split_sha256"] == sha256sum(folder.parents[1] / "split.npz")
     assert record["source_sha256"] == sha256sum(folder.parents[1] / "Galaxy10.h5")
     if settings.get("keep_best"):
@@ -154,10 +171,12 @@ def check_run(folder, settings, seed, split, labels):
         assert row["name"] in per_class and f"<td>{row['support']}</td>" in per_class
 
 
+@slow
 def test_nothing_left_to_do_after_a_full_run(run):
     assert planned_jobs(run) == {}
 
 
+@slow
 def test_changing_one_training_value_reruns_only_that_experiment(run):
     first, second = EXPERIMENTS
     untouched = (run / OUT / first / "seed1" / "model.keras").stat().st_mtime
@@ -176,8 +195,9 @@ def test_changing_one_training_value_reruns_only_that_experiment(run):
         snakemake(run)
 
 
+@slow
 def test_adding_an_experiment_trains_only_that_experiment(run):
-    config = json.loads(json.dumps(SMALL))
+    config = small_config(run=[*EXPERIMENTS, "seed_dnn_batch64"])
     config["experiments"]["seed_dnn_batch64"] = {**SMALL["experiments"]["seed_dnn"], "batch_size": 64}
     write_config(run, config)
     try:
@@ -187,6 +207,7 @@ def test_adding_an_experiment_trains_only_that_experiment(run):
         write_config(run, SMALL)
 
 
+@slow
 def test_deleting_a_model_reruns_train_and_what_follows(run):
     (run / OUT / EXPERIMENTS[0] / "seed2" / "model.keras").unlink()
     assert planned_jobs(run) == {"train": 1, "predict": 1, "evaluate": 1, "figures": 1, "compare": 1, "all": 1}
@@ -194,8 +215,9 @@ def test_deleting_a_model_reruns_train_and_what_follows(run):
     assert planned_jobs(run) == {}
 
 
+@slow
 def test_changing_the_split_reruns_what_follows_it_and_never_the_data(run):
-    write_config(run, {**SMALL, "split": {**SMALL["split"], "seed": 99}})
+    write_config(run, small_config(split={"seed": 99}))
     try:
         assert planned_jobs(run) == {
             "split": 1, "train": RUNS, "predict": RUNS, "evaluate": RUNS, "figures": RUNS, "compare": 1, "all": 1
@@ -204,16 +226,17 @@ def test_changing_the_split_reruns_what_follows_it_and_never_the_data(run):
         write_config(run, SMALL)
 
 
+@slow
 def test_asking_for_one_stage_builds_only_up_to_it(tmp_path):
     write_config(tmp_path, SMALL)
     snakemake(tmp_path, str(OUT / "split.npz"))
-    made = sorted(p.name for p in (tmp_path / OUT).iterdir())
+    made = sorted(p.name for p in (tmp_path / OUT).iterdir())  # nothing but what the split needs
     assert made == ["Galaxy10.h5", "benchmarks", "logs", "split.npz"]
 
 
+@slow
 def test_gpu_jobs_take_turns_under_the_default_profile(tmp_path):
-    config = json.loads(json.dumps(SMALL))
-    config["experiments"] = {"seed_dnn": {**SMALL["experiments"]["seed_dnn"], "epochs": 1}}
+    config = small_config({"seed_dnn": {**SMALL["experiments"]["seed_dnn"], "epochs": 1}})
     config["resources"]["train"].update(gpu=1, threads=1)
     write_config(tmp_path, config)
     result = snakemake(tmp_path, *(str(OUT / "seed_dnn" / f"seed{seed}" / "model.keras") for seed in SEEDS))
@@ -227,7 +250,7 @@ BAD_CONFIGS = {
     "epochz": lambda c: c["experiments"]["seed_dnn"].update(epochz=3),
     "epochs": lambda c: c["experiments"]["seed_dnn"].update(epochs="ten"),
     "backend": lambda c: c.update(backend="theano"),
-    "test_size": lambda c: c["split"].update(test_size=1.5),
+    "test_size": lambda c: c.update(split={"test_size": 1.5}),
     "colour": lambda c: c.update(colour="red"),
 }
 
@@ -243,28 +266,61 @@ def test_bad_config_is_an_error_naming_the_key(tmp_path, key):
     assert not (tmp_path / "Results").exists()
 
 
-def test_corrupt_local_copy_fails_clearly_without_partial_output(tmp_path):
-    broken = tmp_path / "Galaxy10.h5"
-    broken.write_bytes(b"\x89HDF\r\n\x1a\n" + os.urandom(5000))
-    config = json.loads(json.dumps(SMALL))
-    config.update(dataset="sdss")
-    config["data"]["sdss"]["path"] = str(broken)
-    write_config(tmp_path, config)
-    result = snakemake(tmp_path, check=False)
+@pytest.mark.parametrize("case", BAD_FILES)
+def test_bad_input_file_fails_on_the_console_naming_file_and_problem(tmp_path, case):
+    make, problem = BAD_FILES[case]
+    broken = make(tmp_path / "Galaxy10.h5")
+    write_config(tmp_path, small_config(dataset="sdss", data={"sdss": {"path": str(broken)}}))
+    result = snakemake(tmp_path, "Results/test/sdss/split.npz", check=False)
     assert result.returncode != 0
-    log = (tmp_path / "Results/sdss/logs/split.log").read_text()
-    assert "cannot be read as HDF5" in log and str(broken) in log
-    assert log.count("Traceback") == 1  # one error, not a chain of them
-    assert not (tmp_path / "Results/sdss/split.npz").exists()
-    leftovers = [p.name for p in (tmp_path / "Results/sdss").iterdir() if p.name not in ("logs", "benchmarks")]
-    assert leftovers == []
-    shutil.rmtree(tmp_path / "Results")
+    console = (result.stdout + result.stderr).splitlines()
+    first_error = next(line for line in console if "rror" in line)  # the first error line the user sees
+    assert f"Error: {broken}: " in first_error and re.search(problem, first_error), first_error
+    assert "Traceback" not in result.stdout + result.stderr
+    data = tmp_path / "Results/test/sdss"
+    assert [p.name for p in data.iterdir() if p.name not in ("logs", "benchmarks")] == []  # no split.npz
 
 
+def test_a_file_of_another_image_size_is_taken_when_the_config_says_so(tmp_path):
+    with h5py.File(tmp_path / "small.h5", "w") as f:
+        f["images"] = np.random.default_rng(0).integers(0, 255, (200, 32, 32, 3), dtype=np.uint8)
+        f["ans"] = np.arange(200, dtype=np.uint8) % 10
+    source = {"path": str(tmp_path / "small.h5"), "any_image_size": True}
+    write_config(tmp_path, small_config(dataset="sdss", data={"sdss": source}))
+    snakemake(tmp_path, "Results/test/sdss/split.npz")
+    with np.load(tmp_path / "Results/test/sdss/split.npz") as npz:
+        assert npz["x_test"].shape == (40, 32, 32, 3)
+
+
+@pytest.mark.parametrize("config_file, trainings", [("quick.yaml", 4), ("test.yaml", 4)])
+def test_a_config_file_given_on_the_command_line_runs_only_its_experiments(tmp_path, config_file, trainings):
+    shutil.copytree(REPO / "config", tmp_path / "config")  # config.yaml (its four experiments) and the others
+    jobs = planned_jobs(tmp_path, "--configfile", f"config/{config_file}")
+    assert jobs["train"] == trainings
+    assert planned_jobs(tmp_path, "--config", "run=[seed_dnn,small_cnn]", "seeds=[1]")["train"] == 2
+    result = snakemake(tmp_path, "--dry-run", "--config", "run=[seed_dnn,resnet]", check=False)
+    assert result.returncode != 0 and "run: ['resnet'] not in experiments" in result.stdout + result.stderr
+
+
+@slow
+def test_a_decals_like_run_names_decals_classes_everywhere(tmp_path):
+    config = small_config({"seed_dnn": {"model": "seed_dnn", "epochs": 1}}, seeds=[1])
+    config["synthetic"] = {"like": "decals", "n_images": 300, "image_size": 48}
+    write_config(tmp_path, config)
+    snakemake(tmp_path)
+    folder = tmp_path / OUT / "seed_dnn" / "seed1"
+    assert json.loads((folder / "run.json").read_text())["class_names"] == list(DECALS_CLASS_NAMES)
+    assert json.loads((folder / "metrics.json").read_text())["per_class"][0]["name"] == "Disturbed"
+    assert "Edge-on with Bulge" in (folder / "per_class.html").read_text()
+    snakemake(tmp_path, "--report", "report.html")
+    assert "Barred Spiral" in (tmp_path / "report.html").read_text()
+
+
+@slow
 def test_training_killed_mid_run_goes_on_from_its_checkpoint(tmp_path):
-    config = json.loads(json.dumps(SMALL))
-    config["seeds"], epochs = [1], 8
-    config["experiments"] = {"tiny_cnn": {**SMALL["experiments"]["tiny_cnn"], "epochs": epochs, "early_stopping": None}}
+    epochs = 8
+    config = small_config({"tiny_cnn": {**SMALL["experiments"]["tiny_cnn"], "epochs": epochs, "early_stopping": None}},
+                          seeds=[1])
     write_config(tmp_path, config)
     snakemake(tmp_path, str(OUT / "split.npz"))
     model = OUT / "tiny_cnn" / "seed1" / "model.keras"
@@ -295,6 +351,7 @@ def test_training_killed_mid_run_goes_on_from_its_checkpoint(tmp_path):
     assert not (run / "checkpoint").exists()
 
 
+@slow
 def test_report_holds_every_figure_with_its_caption(run):
     snakemake(run, "--report", "report.html")
     html = (run / "report.html").read_text()
@@ -305,12 +362,13 @@ def test_report_holds_every_figure_with_its_caption(run):
         assert caption in html
 
 
+@slow
 def test_report_shows_the_leaderboard_in_a_browser(run):
     """Headless Chromium (Debian's `chromium`) opens the report, goes to the leaderboard and keeps a screenshot."""
     from playwright.sync_api import sync_playwright
 
     chromium = shutil.which("chromium")
-    assert chromium, "the browser test needs Debian's chromium: apt-get install chromium"
+    require(chromium, "Debian's chromium", "apt-get install chromium (as root), then run the tests again")
     if not (run / "report.html").exists():
         snakemake(run, "--report", "report.html")
     screenshot = REPO / "Results" / "test-artifacts" / "report-leaderboard.png"

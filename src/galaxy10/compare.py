@@ -6,6 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from .io import atomic_output
+from .settings import read_record
 
 METRICS = ("accuracy", "balanced_accuracy", "macro_f1")
 TABLE_STYLE = (
@@ -14,15 +15,16 @@ TABLE_STYLE = (
 )
 
 
-def leaderboard(runs: dict) -> pd.DataFrame:
-    """`runs` maps (experiment, seed) to (metrics.json, run.json) paths; one row per experiment, best first."""
+def leaderboard(records) -> pd.DataFrame:
+    """One row per experiment, best first, from the runs' records (run.json, with metrics.json beside each)."""
     rows = []
-    for (experiment, seed), (metrics_path, record_path) in runs.items():
-        metrics = json.loads(Path(metrics_path).read_text())
-        record = json.loads(Path(record_path).read_text())
+    for record_path in records:
+        record = read_record(record_path)
+        metrics = json.loads((Path(record_path).parent / "metrics.json").read_text())
         rows.append(
             {
-                "experiment": experiment, "seed": seed, "model": record["model"], "parameters": record["parameters"],
+                "experiment": record["experiment"], "seed": record["seed"], "model": record["model"],
+                "parameters": record["parameters"],
                 "train_seconds": record["train_seconds"], **{m: metrics[m] for m in METRICS},
             }
         )
@@ -37,8 +39,8 @@ def leaderboard(runs: dict) -> pd.DataFrame:
     return board.sort_values("accuracy_mean", ascending=False)
 
 
-def write_leaderboard(runs: dict, csv_out, html_out) -> pd.DataFrame:
-    board = leaderboard(runs)
+def write_leaderboard(records, csv_out, html_out) -> pd.DataFrame:
+    board = leaderboard(records)
     with atomic_output(csv_out) as tmp:
         board.to_csv(tmp, float_format="%.4f")
     shown = board[["model", "parameters", "seeds", "train_seconds_mean"]].copy()

@@ -6,9 +6,10 @@ import h5py
 import numpy as np
 
 from .classes import N_CLASSES
+from .io import InputError
 
 
-class DatasetError(ValueError):
+class DatasetError(InputError):
     """The input data file cannot be used as it is."""
 
 
@@ -19,8 +20,10 @@ def _fail(path, problem):
     )
 
 
-def check_galaxy10(path) -> tuple[int, tuple[int, int, int]]:
-    """Validate the file's layout and labels without loading the images; return (N, image shape)."""
+def check_galaxy10(path, image_size: int | None = None) -> tuple[int, tuple[int, int, int]]:
+    """Validate the file's layout and labels without loading the images; return (N, image shape).
+
+    `image_size`, if given, is the side the data set's images must have (69 for SDSS, 256 for DECaLS)."""
     path = Path(path)
     if not path.is_file():
         raise DatasetError(f"{path}: no such file; run the download or synthesize stage first, or fix data.<dataset>.path.")
@@ -41,6 +44,12 @@ def check_galaxy10(path) -> tuple[int, tuple[int, int, int]]:
         _fail(path, f"no dataset `{missing[0]}`")
     if dtype != np.uint8 or len(shape) != 4 or shape[3] != 3 or shape[1] != shape[2]:
         _fail(path, f"`images` is {dtype} with shape {shape}, expected uint8 (N, H, H, 3)")
+    if image_size is not None and shape[1] != image_size:
+        raise DatasetError(
+            f"{path}: its images are {shape[1]}×{shape[2]} pixels, but this data set's are {image_size}×{image_size}. "
+            "Point data.<dataset>.path at the right file, or set data.<dataset>.any_image_size: true if you mean "
+            "to train on images of this size."
+        )
     if shape[0] == 0:
         _fail(path, "it holds no images")
     if labels.shape != (shape[0],):
@@ -50,17 +59,7 @@ def check_galaxy10(path) -> tuple[int, tuple[int, int, int]]:
     return shape[0], shape[1:]
 
 
-def load_labels(path) -> np.ndarray:
-    check_galaxy10(path)
+def load_labels(path, image_size: int | None = None) -> np.ndarray:
+    check_galaxy10(path, image_size)
     with h5py.File(path, "r") as f:
         return f["ans"][()].astype(np.uint8)
-
-
-def load_images(path, rows) -> np.ndarray:
-    """uint8 images of the given source rows, in the order given."""
-    rows = np.asarray(rows)
-    order = np.argsort(rows)  # h5py reads fancy indices only in increasing order
-    with h5py.File(path, "r") as f:
-        images = np.empty((len(rows),) + f["images"].shape[1:], np.uint8)
-        images[order] = f["images"][rows[order]]
-    return images

@@ -10,12 +10,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .io import atomic_output
+from .io import InputError, atomic_output
 
 BLOCK = 1 << 20
 
 
-class DownloadError(RuntimeError):
+class DownloadError(InputError):
     """The file could not be fetched, or what arrived is not the expected file."""
 
 

@@ -11,12 +11,14 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from sklearn.metrics import ConfusionMatrixDisplay  # noqa: E402
 
-from .classes import CLASS_NAMES, N_CLASSES  # noqa: E402
+from .classes import N_CLASSES  # noqa: E402
 from .compare import METRICS, TABLE_STYLE  # noqa: E402
-from .dataset import load_images  # noqa: E402
 from .io import atomic_output  # noqa: E402
+from .split import load_split  # noqa: E402
 
-SHORT_NAMES = [f"{k} {name}" for k, name in enumerate(CLASS_NAMES)]
+
+def _class_names(metrics_json) -> list[str]:
+    return json.loads(Path(metrics_json).read_text())["class_names"]
 
 
 def _save(fig, out):
@@ -39,20 +41,23 @@ def learning_curves(history_csv, out):
     _save(fig, out)
 
 
-def confusion_figure(predictions_csv, out):
+def confusion_figure(predictions_csv, metrics_json, out):
     """Confusion matrix normalised by true class: each row shows where that class's test images went."""
     table = pd.read_csv(predictions_csv)
     fig, ax = plt.subplots(figsize=(9, 8))
+    names = [f"{k} {name}" for k, name in enumerate(_class_names(metrics_json))]
     ConfusionMatrixDisplay.from_predictions(
-        table["test"], table["predict"], labels=range(N_CLASSES), display_labels=SHORT_NAMES,
+        table["test"], table["predict"], labels=range(N_CLASSES), display_labels=names,
         normalize="true", values_format=".2f", cmap="Blues", colorbar=False, ax=ax, xticks_rotation=90,
     )
     ax.set(xlabel="predicted class", ylabel="true class", title="test set, normalised by true class")
     _save(fig, out)
 
 
-def misclassified_gallery(predictions_csv, source_h5, out, n=24, columns=6):
-    """The most confidently misclassified test images, read from the source file by their row index."""
+def misclassified_gallery(predictions_csv, split, metrics_json, out, n=24, columns=6):
+    """The most confidently misclassified test images, read from the split (predictions are in test order),
+    titled with their true and predicted class names."""
+    names = _class_names(metrics_json)
     table = pd.read_csv(predictions_csv)
     probabilities = table[[f"prob_{k}" for k in range(N_CLASSES)]].to_numpy()
     table["confidence"] = probabilities[np.arange(len(table)), table["predict"]]
@@ -62,10 +67,11 @@ def misclassified_gallery(predictions_csv, source_h5, out, n=24, columns=6):
     for ax in axes.flat:
         ax.axis("off")
     if len(wrong):
-        images = load_images(source_h5, wrong["source_index"].to_numpy())
+        images = load_split(split, "test")[0][wrong.index.to_numpy()]
         for ax, image, row in zip(axes.flat, images, wrong.itertuples()):
             ax.imshow(image)
-            ax.set_title(f"#{row.source_index}\ntrue {row.test} → {row.predict} ({row.confidence:.0%})", fontsize=8)
+            title = f"#{row.source_index}: {names[row.test]}\n→ {names[row.predict]} ({row.confidence:.0%})"
+            ax.set_title(title, fontsize=7)
     else:
         axes.flat[0].text(0.5, 0.5, "no misclassified test images", ha="center")
     _save(fig, out)

@@ -6,6 +6,10 @@ import tempfile
 from pathlib import Path
 
 
+class InputError(ValueError):
+    """Input or settings that the user can fix: the stage scripts report it as one line, without a traceback."""
+
+
 @contextlib.contextmanager
 def atomic_output(path):
     """Yield a temporary path beside `path`; rename it into place only if the block succeeds."""

@@ -1,19 +1,38 @@
-"""Process set-up for the stage scripts: where output goes, which Keras backend, how many threads."""
+"""Process set-up for the stage scripts: where output goes, how errors are shown, which Keras backend, threads."""
 
 import os
 import sys
+import traceback
+
+from .io import InputError
 
 BACKENDS = ("tensorflow", "jax", "torch")
 
 
 def redirect_output(log_path) -> None:
-    """Send stdout and stderr, including native libraries' messages, to the rule's log file."""
+    """Send stdout and stderr, including native libraries' messages, to the rule's log file.
+
+    An uncaught `InputError` (bad input or settings) is written as one line, `Error: <message>`, to the log and
+    to the console the job was started from, so the user sees the file and the problem without opening the log;
+    any other exception keeps its full traceback in the log."""
+    console = os.fdopen(os.dup(2), "w", buffering=1)
     log = open(log_path, "w", buffering=1)
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
     os.dup2(log.fileno(), 1)
     os.dup2(log.fileno(), 2)
     sys.stdout = sys.stderr = log
+
+    def report(kind, error, trace):
+        if isinstance(error, InputError):
+            line = f"Error: {error}\n"
+            log.write(line)
+            console.write(f"{log_path}: {line}")
+        else:
+            traceback.print_exception(kind, error, trace, file=log)
+            console.write(f"{log_path}: {kind.__name__}: {error} (traceback in the log)\n")
+
+    sys.excepthook = report
 
 
 def use_backend(name: str, threads: int) -> None:

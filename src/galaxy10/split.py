@@ -8,9 +8,10 @@ import h5py
 import numpy as np
 from sklearn.model_selection import train_test_split
 
+from .classes import CLASS_NAMES
 from .dataset import load_labels
 from .download import sha256sum
-from .io import atomic_output
+from .io import InputError, atomic_output
 
 PARTS = ("train", "valid", "test")
 SCALE = 1 / 255  # the seed's normalisation; the models apply it, so no float copy of the data is ever made
@@ -28,20 +29,24 @@ def split_indices(labels, test_size=0.2, valid_size=0.2, seed=0, stratify=False)
             rest, test_size=valid_size, random_state=seed, stratify=labels[rest] if stratify else None
         )
     except ValueError as err:
-        raise ValueError(
+        raise InputError(
             f"cannot split {len(labels)} images with test_size={test_size}, valid_size={valid_size}, "
             f"stratify={stratify}: {err}. Use more images, smaller fractions, or split.stratify: false."
         ) from None
     return {"train": train, "valid": valid, "test": test}
 
 
-def write_split(source, out, test_size=0.2, valid_size=0.2, seed=0, stratify=False) -> dict:
-    """Write x_/y_/idx_ arrays for train, valid and test to `out`; return the part sizes.
+def write_split(
+    source, out, test_size=0.2, valid_size=0.2, seed=0, stratify=False, *, dataset="sdss", class_names=CLASS_NAMES,
+    image_size=None,
+) -> dict:
+    """Write x_/y_/idx_ arrays for train, valid and test to `out`, with the data set's name and class names;
+    return the part sizes. `image_size`, if given, is the image side the source must have.
 
     Each part's rows are kept in source order, so that its images are copied in one sequential pass over the
     source, block by block, straight into the archive: memory stays flat whatever the data set's size.
     """
-    labels = load_labels(source)  # checks the file first
+    labels = load_labels(source, image_size)  # checks the file first
     parts = {name: np.sort(rows) for name, rows in split_indices(labels, test_size, valid_size, seed, stratify).items()}
     with h5py.File(source, "r") as f, atomic_output(out) as tmp, zipfile.ZipFile(tmp, "w", allowZip64=True) as npz:
         for name in PARTS:
@@ -51,6 +56,8 @@ def write_split(source, out, test_size=0.2, valid_size=0.2, seed=0, stratify=Fal
         _add(npz, "scale", np.float64(SCALE))
         _add(npz, "normalization", np.array("x * scale, applied inside the model"))
         _add(npz, "source_sha256", np.array(sha256sum(source)))
+        _add(npz, "dataset", np.array(dataset))
+        _add(npz, "class_names", np.array(class_names))
     return {name: len(parts[name]) for name in PARTS}
 
 
@@ -110,6 +117,13 @@ class StoredImages:
 
     def __array__(self, dtype=None, copy=None):
         return self[:] if dtype is None else self[:].astype(dtype)
+
+
+def split_facts(path) -> dict:
+    """The data set's name and class names, and the source file's checksum, as the split recorded them."""
+    with np.load(path) as npz:
+        return {"dataset": str(npz["dataset"]), "class_names": [str(name) for name in npz["class_names"]],
+                "source_sha256": str(npz["source_sha256"])}
 
 
 def load_split(path, part: str):

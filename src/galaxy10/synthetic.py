@@ -15,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 import h5py
 import numpy as np
 
-from .classes import IMAGE_SIZE, N_CLASSES, SDSS_COUNTS
+from .classes import DATASETS, IMAGE_SIZE, N_CLASSES
 from .io import atomic_output
 
 CHUNK = 512  # 69×69 images per random stream: output depends on the seed only, not on how many processes render
@@ -44,13 +44,17 @@ CLASS_RANGES = {
     8: {**SPIRAL, "pitch_deg": (13, 22)},
     9: {**SPIRAL, "pitch_deg": (20, 32)},
 }
+# The renderer draws SDSS's classes. A DECaLS-like set labels each DECaLS class with the nearest of those shapes,
+# one shape per class; it has no mergers, disturbed or barred galaxies, so classes 0, 1 and 5 are stand-ins.
+SHAPES = {"sdss": np.arange(N_CLASSES), "decals": np.array([0, 5, 1, 2, 3, 8, 7, 9, 6, 4])}
 
 
-def class_counts(n_images: int) -> np.ndarray:
-    """Images per class in the real set's proportions (largest remainder), at least 2 of each when n ≥ 20."""
+def class_counts(n_images: int, like: str = "sdss") -> np.ndarray:
+    """Images per class in the real set's proportions (largest remainder), at least 2 of each when n ≥ 200."""
     if n_images < 1:
         raise ValueError(f"n_images must be at least 1, got {n_images}")
-    share = np.asarray(SDSS_COUNTS, float) * n_images / sum(SDSS_COUNTS)
+    real = DATASETS[like].counts
+    share = np.asarray(real, float) * n_images / sum(real)
     counts = np.floor(share).astype(int)
     remainder_order = np.argsort(-(share - counts), kind="stable")
     counts[remainder_order[: n_images - counts.sum()]] += 1
@@ -190,28 +194,33 @@ def render(labels: np.ndarray, rng: np.random.Generator, size: int = IMAGE_SIZE)
 
 
 def _render_chunk(args):
-    seed, chunk_index, labels, size = args
-    return render(labels, np.random.default_rng([seed, chunk_index]), size)
+    seed, chunk_index, shapes, size = args
+    return render(shapes, np.random.default_rng([seed, chunk_index]), size)
 
 
-def make_labels(n_images: int, seed: int) -> np.ndarray:
+def make_labels(n_images: int, seed: int, like: str = "sdss") -> np.ndarray:
     """Class labels in the real set's proportions, in a seeded random order."""
-    labels = np.repeat(np.arange(N_CLASSES, dtype=np.uint8), class_counts(n_images))
+    labels = np.repeat(np.arange(N_CLASSES, dtype=np.uint8), class_counts(n_images, like))
     return np.random.default_rng(seed).permutation(labels)
 
 
-def write_synthetic(path, n_images: int, seed: int, processes: int = 1, image_size: int = IMAGE_SIZE) -> None:
-    """Write `n_images` synthetic galaxies of image_size² pixels to `path` as HDF5 datasets `images` and `ans`."""
-    labels = make_labels(n_images, seed)
+def write_synthetic(
+    path, n_images: int, seed: int, processes: int = 1, image_size: int = IMAGE_SIZE, like: str = "sdss"
+) -> None:
+    """Write `n_images` synthetic galaxies of image_size² pixels to `path` as HDF5 datasets `images` and `ans`,
+    with the classes and class proportions of the data set `like` (sdss or decals)."""
+    labels = make_labels(n_images, seed, like)
+    shapes = SHAPES[like][labels]
     chunk = max(1, CHUNK * IMAGE_SIZE**2 // image_size**2)  # the same memory per chunk at any size
-    chunks = [(seed, i, labels[start : start + chunk], image_size) for i, start in enumerate(range(0, n_images, chunk))]
+    chunks = [(seed, i, shapes[start : start + chunk], image_size) for i, start in enumerate(range(0, n_images, chunk))]
     with atomic_output(path) as tmp, h5py.File(tmp, "w") as out:
         images = out.create_dataset(
             "images", (n_images, image_size, image_size, 3), np.uint8, chunks=(16, image_size, image_size, 3)
         )
         out.create_dataset("ans", data=labels)
         out.attrs["synthetic_seed"] = seed
+        out.attrs["like"] = like
         with ProcessPoolExecutor(max(1, processes)) as pool:
-            for (_, i, chunk_labels, _), rendered in zip(chunks, pool.map(_render_chunk, chunks)):
-                images[i * chunk : i * chunk + len(chunk_labels)] = rendered
+            for (_, i, chunk_shapes, _), rendered in zip(chunks, pool.map(_render_chunk, chunks)):
+                images[i * chunk : i * chunk + len(chunk_shapes)] = rendered
 

@@ -1,6 +1,5 @@
 """Training one run (an experiment with one seed): model, optimizer, callbacks, saved model, history, record."""
 
-import hashlib
 import json
 import os
 import platform
@@ -19,7 +18,8 @@ from .classes import N_CLASSES
 from .download import sha256sum
 from .io import atomic_output
 from .models import build_model
-from .split import load_split
+from .settings import TrainingSettings
+from .split import load_split, split_facts
 
 PACKAGES = ("galaxy10", "keras", "tensorflow", "jax", "torch", "numpy", "h5py", "scikit-learn", "snakemake")
 
@@ -38,11 +38,6 @@ def balanced_class_weights(labels) -> np.ndarray:
     weights = np.zeros(N_CLASSES, np.float32)
     weights[present] = compute_class_weight("balanced", classes=present, y=labels)
     return weights
-
-
-def _source_checksum(split) -> str:
-    with np.load(split) as npz:
-        return str(npz["source_sha256"])
 
 
 def package_versions() -> dict:
@@ -133,40 +128,31 @@ class Checkpoint(keras.callbacks.Callback):
         return name
 
 
-def _fingerprint(*values) -> str:
-    return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def train(
-    split, model_out, history_out, record_out=None, *, model, seed, epochs, batch_size, learning_rate,
-    reduce_lr=None, early_stopping=None, keep_best=False, augment=False, class_weight=None, jit_compile="auto",
-    steps_per_execution=16, provenance=None,
-):
-    """Fit `model` on the split's train part, validating on its valid part.
+def train(split, model_out, history_out, record_out=None, *, settings, seed, experiment=None, provenance=None):
+    """Fit the model of `settings` (a TrainingSettings, or a dict of them) on the split's train part, validating
+    on its valid part.
 
     Writes the model (the last epoch's, or with `keep_best` the one with the lowest validation loss), the
     history CSV (epoch, loss, accuracy, val_loss, val_accuracy, lr, seconds the epoch took) and, if
-    `record_out` is given, a JSON record of the settings, package versions, input checksum, parameter count
-    and training time.
+    `record_out` is given, the run's record (JSON): experiment name, settings, data set and class names,
+    package versions, input checksums, parameter count and training time.
 
     Training checkpoints every epoch into `checkpoint/` beside the model; a call with the same settings and
     split after an interrupted one goes on from the last completed epoch. The checkpoint is deleted once the
     outputs are written.
     """
-    settings = {
-        "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate, "reduce_lr": reduce_lr,
-        "early_stopping": early_stopping, "keep_best": keep_best, "augment": augment, "class_weight": class_weight,
-        "jit_compile": jit_compile, "steps_per_execution": steps_per_execution,
-    }
+    if isinstance(settings, dict):
+        settings = TrainingSettings.from_dict(settings)
+    s = settings
     callbacks = [LearningRateLog()]  # first, so it logs the rate the epoch ran with, before any reduction
-    if reduce_lr:
-        callbacks.append(keras.callbacks.ReduceLROnPlateau(**reduce_lr))
-    if early_stopping:
-        callbacks.append(keras.callbacks.EarlyStopping(**early_stopping))
+    if s.reduce_lr:
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(**s.reduce_lr))
+    if s.early_stopping:
+        callbacks.append(keras.callbacks.EarlyStopping(**s.early_stopping))
     split_sha256 = sha256sum(split)
     checkpoint = Checkpoint(
-        Path(model_out).parent / "checkpoint", _fingerprint(model, seed, settings, split_sha256),
-        keep_best, model_callbacks=callbacks[1:],
+        Path(model_out).parent / "checkpoint", s.fingerprint(seed, split_sha256), s.keep_best,
+        model_callbacks=callbacks[1:],
     )
     resumed = checkpoint.load()
     first_epoch = checkpoint.state["epochs_done"]
@@ -178,29 +164,29 @@ def train(
         net = keras.saving.load_model(checkpoint.saved_model())
     else:
         keras.utils.set_random_seed(seed)
-        net = build_model(model, x_train.shape[1:], scale, augment)
+        net = build_model(s.model, x_train.shape[1:], scale, s.augment)
         net.compile(
-            optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+            optimizer=keras.optimizers.Adam(learning_rate=s.learning_rate),
             loss="sparse_categorical_crossentropy",
             metrics=["accuracy"],
-            jit_compile=jit_compile,
-            steps_per_execution=steps_per_execution,
+            jit_compile=s.jit_compile,
+            steps_per_execution=s.steps_per_execution,
         )
     if not checkpoint.finished:
-        weights = balanced_class_weights(y_train) if class_weight == "balanced" else None
-        batches = ImageBatches(x_train, y_train, batch_size, shuffle=True, seed=seed, class_weights=weights)
+        weights = balanced_class_weights(y_train) if s.class_weight == "balanced" else None
+        batches = ImageBatches(x_train, y_train, s.batch_size, shuffle=True, seed=seed, class_weights=weights)
         net.fit(
             batches,
             shuffle=False,  # the batches come in their own seeded order
-            epochs=epochs,
+            epochs=s.epochs,
             initial_epoch=first_epoch,
-            validation_data=ImageBatches(x_valid, y_valid, inference_batch(batch_size, x_valid.shape[1:])),
+            validation_data=ImageBatches(x_valid, y_valid, inference_batch(s.batch_size, x_valid.shape[1:])),
             # the checkpoint last: it saves what the others changed
             callbacks=[batches.follow_epochs(), *callbacks, checkpoint],
             verbose=2,
         )
     with atomic_output(model_out) as tmp:
-        if keep_best:
+        if s.keep_best:
             shutil.copyfile(checkpoint.saved_model(best=True), tmp)
         else:
             net.save(tmp)  # not the checkpoint: EarlyStopping may have restored its best weights
@@ -211,19 +197,20 @@ def train(
         history.to_csv(tmp)
     if record_out:
         record = {
-            "model": model,
+            "experiment": experiment or s.model,
+            "model": s.model,
             "seed": seed,
-            "settings": settings,
+            "settings": s.to_dict(),
+            **split_facts(split),  # dataset, class_names, source_sha256
+            "split_sha256": split_sha256,
             "backend": keras.backend.backend(),
             "host": platform.node(),
             "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),  # set by SLURM for a GPU job
             "parameters": net.count_params(),
             "train_seconds": round(checkpoint.state["seconds"], 2),
             "epochs_run": len(history),
-            "saved_epoch": checkpoint.state["best_epoch"] if keep_best else len(history),
+            "saved_epoch": checkpoint.state["best_epoch"] if s.keep_best else len(history),
             "resumed_after_epochs": checkpoint.state["resumed_at"],
-            "split_sha256": split_sha256,
-            "source_sha256": _source_checksum(split),
             "provenance": provenance or {},
             "versions": package_versions(),
         }

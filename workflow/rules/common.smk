@@ -2,29 +2,49 @@ import os
 
 from snakemake.utils import validate
 
-validate(config, "../schemas/config.schema.yaml")
+from galaxy10.classes import DATASETS
+from galaxy10.settings import TrainingSettings
+
+if isinstance(config.get("seeds"), list):  # --config 'seeds=[1,2]' gives strings
+    config["seeds"] = [int(seed) if str(seed).isdigit() else seed for seed in config["seeds"]]
+validate(config, "../schemas/config.schema.yaml")  # also fills in every default
 
 RESULTS = config["results"]
 DATA = f"{RESULTS}/{config['dataset']}"  # everything derived from the chosen data set
 RUN = os.path.join(DATA, "{experiment}", "seed{seed}")  # one experiment trained with one seed
 SEEDS = config["seeds"]
+EXPERIMENTS = config["run"] or list(config["experiments"])  # the ones to run
+if unknown := sorted(set(EXPERIMENTS) - set(config["experiments"])):
+    raise ValueError(f"run: {unknown} not in experiments; choose from {sorted(config['experiments'])}")
+SETTINGS = {name: TrainingSettings.from_dict(config["experiments"][name]).to_dict() for name in EXPERIMENTS}
 
 
 wildcard_constraints:
-    experiment="|".join(config["experiments"]),
+    experiment="|".join(EXPERIMENTS),
     seed=r"\d+",
+
+
+def dataset_facts():
+    """Class names and the image side every image must have (None: any) of the configured data set."""
+    if config["dataset"] == "synthetic":
+        like = DATASETS[config["synthetic"]["like"]]
+        return {"class_names": like.class_names, "image_size": config["synthetic"]["image_size"] or like.image_size}
+    facts, source = DATASETS[config["dataset"]], config["data"][config["dataset"]]
+    return {"class_names": facts.class_names, "image_size": None if source["any_image_size"] else facts.image_size}
+
+
+def download_source(name):
+    """URL and sha256 of a real data set: the configured ones, or the data set's own."""
+    source, facts = config["data"][name], DATASETS[name]
+    return {"url": source["url"] or facts.url, "sha256": source["sha256"] or facts.sha256}
 
 
 def source_h5(wildcards):
     """The Galaxy10-format file the split reads: rendered, a local copy, or downloaded (named as in its URL)."""
     if config["dataset"] == "synthetic":
         return rules.synthesize.output.h5
-    source = config["data"][config["dataset"]]
-    return source["path"] or os.path.join(DATA, os.path.basename(source["url"]))
-
-
-def experiment_settings(wildcards):
-    return config["experiments"][wildcards.experiment]
+    path = config["data"][config["dataset"]]["path"]
+    return path or os.path.join(DATA, os.path.basename(download_source(config["dataset"])["url"]))
 
 
 def provenance(wildcards):
@@ -38,8 +58,8 @@ def job_resources(rule_name):
 
 
 def runs(pattern):
-    """`pattern` filled in for every experiment and seed."""
-    return expand(pattern, experiment=config["experiments"], seed=SEEDS)
+    """`pattern` filled in for every experiment to run and every seed."""
+    return expand(pattern, experiment=EXPERIMENTS, seed=SEEDS)
 
 
 def run_targets():

@@ -22,8 +22,5 @@ rule compare:
         f"{DATA}/benchmarks/compare.tsv"
     conda:
         "../../environment.yml"
-    params:
-        # in the order runs() expands the inputs: experiment by experiment, seeds within
-        runs=[(e, s) for e in config["experiments"] for s in SEEDS],
     script:
         "../scripts/compare.py"

@@ -13,8 +13,8 @@ rule download:
     conda:
         "../../environment.yml"
     params:
-        url=lambda wildcards: config["data"][wildcards.real]["url"],
-        sha256=lambda wildcards: config["data"][wildcards.real]["sha256"],
+        url=lambda wildcards: download_source(wildcards.real)["url"],
+        sha256=lambda wildcards: download_source(wildcards.real)["sha256"],
         cached=lambda wildcards, output: [
             os.path.join(os.path.expanduser(config["data"]["astronn_cache"]), os.path.basename(output.h5))
         ],

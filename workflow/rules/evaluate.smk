@@ -5,6 +5,7 @@ localrules:
 rule evaluate:
     input:
         predictions=rules.predict.output.predictions,
+        record=rules.train.output.record,
     output:
         metrics=f"{RUN}/metrics.json",
         confusion=f"{RUN}/confusion_matrix.csv",

@@ -3,7 +3,7 @@ rule figures:
         history=rules.train.output.history,
         predictions=rules.predict.output.predictions,
         metrics=rules.evaluate.output.metrics,
-        h5=source_h5,
+        split=rules.split.output.npz,
     output:
         curves=report(
             f"{RUN}/learning_curves.png",

@@ -1,6 +1,7 @@
 rule predict:
     input:
         model=rules.train.output.model,
+        record=rules.train.output.record,
         split=rules.split.output.npz,
     output:
         predictions=f"{RUN}/predictions.csv",
@@ -17,6 +18,5 @@ rule predict:
         runtime=job_resources("predict")["runtime"],
     params:
         backend=config["backend"],
-        batch_size=lambda wildcards: experiment_settings(wildcards)["batch_size"],
     script:
         "../scripts/predict.py"

@@ -16,5 +16,7 @@ rule split:
         valid_size=config["split"]["valid_size"],
         seed=config["split"]["seed"],
         stratify=config["split"]["stratify"],
+        dataset=config["dataset"],
+        facts=dataset_facts(),
     script:
         "../scripts/split.py"

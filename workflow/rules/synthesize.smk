@@ -11,8 +11,9 @@ rule synthesize:
     resources:
         mem_mb=4000,
     params:
-        n_images=config["synthetic"]["n_images"],
-        image_size=config["synthetic"]["image_size"],
+        like=config["synthetic"]["like"],
+        n_images=config["synthetic"]["n_images"] or DATASETS[config["synthetic"]["like"]].n_images,
+        image_size=dataset_facts()["image_size"],
         seed=config["synthetic"]["seed"],
     script:
         "../scripts/synthesize.py"

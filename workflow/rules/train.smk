@@ -19,7 +19,8 @@ rule train:
     params:
         backend=config["backend"],
         seed=lambda wildcards: int(wildcards.seed),
-        experiment=experiment_settings,
+        experiment=lambda wildcards: wildcards.experiment,
+        settings=lambda wildcards: SETTINGS[wildcards.experiment],
         provenance=provenance,
     script:
         "../scripts/train.py"

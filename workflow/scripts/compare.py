@@ -5,6 +5,5 @@ from galaxy10.compare import write_leaderboard
 from galaxy10.figures import leaderboard_plot
 
 inputs, out = snakemake.input, snakemake.output
-runs = dict(zip(map(tuple, snakemake.params.runs), zip(inputs.metrics, inputs.records)))
-print(write_leaderboard(runs, out.csv, out.html).to_string())
+print(write_leaderboard(inputs.records, out.csv, out.html).to_string())
 leaderboard_plot(out.csv, out.plot)

@@ -4,4 +4,4 @@ redirect_output(snakemake.log[0])
 from galaxy10.evaluate import evaluate
 
 out = snakemake.output
-print(evaluate(snakemake.input.predictions, out.metrics, out.confusion))
+print(evaluate(snakemake.input.predictions, snakemake.input.record, out.metrics, out.confusion))

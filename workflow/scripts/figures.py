@@ -5,6 +5,6 @@ from galaxy10 import figures
 
 inputs, out = snakemake.input, snakemake.output
 figures.learning_curves(inputs.history, out.curves)
-figures.confusion_figure(inputs.predictions, out.confusion)
-figures.misclassified_gallery(inputs.predictions, inputs.h5, out.gallery)
+figures.confusion_figure(inputs.predictions, inputs.metrics, out.confusion)
+figures.misclassified_gallery(inputs.predictions, inputs.split, inputs.metrics, out.gallery)
 figures.per_class_table(inputs.metrics, out.per_class)

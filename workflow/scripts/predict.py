@@ -5,4 +5,4 @@ use_backend(snakemake.params.backend, snakemake.threads)  # before anything impo
 from galaxy10.predict import predict
 
 inputs = snakemake.input
-predict(inputs.model, inputs.split, snakemake.output.predictions, snakemake.params.batch_size)
+predict(inputs.model, inputs.record, inputs.split, snakemake.output.predictions)

@@ -4,4 +4,6 @@ redirect_output(snakemake.log[0])
 from galaxy10.synthetic import write_synthetic
 
 p = snakemake.params
-write_synthetic(snakemake.output.h5, p.n_images, p.seed, processes=snakemake.threads, image_size=p.image_size)
+write_synthetic(
+    snakemake.output.h5, p.n_images, p.seed, processes=snakemake.threads, image_size=p.image_size, like=p.like
+)

@@ -5,4 +5,7 @@ use_backend(snakemake.params.backend, snakemake.threads)  # before anything impo
 from galaxy10.training import train
 
 out, p = snakemake.output, snakemake.params
-train(snakemake.input.split, out.model, out.history, out.record, seed=p.seed, provenance=p.provenance, **p.experiment)
+train(
+    snakemake.input.split, out.model, out.history, out.record,
+    settings=p.settings, seed=p.seed, experiment=p.experiment, provenance=p.provenance,
+)
