@@ -11,6 +11,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from sklearn.metrics import ConfusionMatrixDisplay  # noqa: E402
 
+from .calibration import apply_temperature, expected_calibration_error, reliability_table  # noqa: E402
 from .classes import N_CLASSES  # noqa: E402
 from .compare import METRICS, TABLE_STYLE  # noqa: E402
 from .io import atomic_output  # noqa: E402
@@ -96,4 +97,55 @@ def leaderboard_plot(leaderboard_csv, out):
     ax.set_xticks(np.arange(len(board)), [f"{name}\n{p:,} params" for name, p in zip(board.index, board["parameters"])])
     ax.set(ylabel="test score (mean ± std over seeds)", ylim=(0, 1))
     ax.legend(loc="upper left", ncols=3, fontsize=8)
+    _save(fig, out)
+
+
+def reliability_diagram(probabilities, labels, out, temperature=None):
+    """Accuracy against confidence per confidence bin: on the diagonal the probabilities mean what they say,
+    below it the model is over-confident. With `temperature`, also after temperature scaling."""
+    curves = {"as predicted": probabilities}
+    if temperature is not None:
+        curves[f"temperature {temperature:.2f}"] = apply_temperature(probabilities, temperature)
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot([0, 1], [0, 1], ":", color="gray", label="perfect calibration")
+    for (name, p), marker in zip(curves.items(), "os"):
+        table = reliability_table(p, labels)
+        filled = table[table["count"] > 0]
+        ece = expected_calibration_error(table)
+        ax.plot(filled["confidence"], filled["accuracy"], marker + "-", label=f"{name} (ECE {ece:.3f})")
+    ax.set(xlabel="confidence (top-1 probability)", ylabel="accuracy", xlim=(0, 1), ylim=(0, 1), aspect="equal")
+    ax.legend(loc="upper left", fontsize=8)
+    _save(fig, out)
+
+
+def per_class_recall_plot(recalls: pd.DataFrame, class_names, out):
+    """Recall of every class (columns) for every experiment (rows), as an annotated heatmap: where the
+    experiments differ is usually a few hard classes, which one overall number hides."""
+    values = recalls.to_numpy(dtype=float)
+    fig, ax = plt.subplots(figsize=(1.0 * values.shape[1] + 3, 0.5 * values.shape[0] + 2.5))
+    image = ax.imshow(values, cmap="viridis", vmin=0, vmax=1, aspect="auto")
+    for (row, column), value in np.ndenumerate(values):
+        color = "white" if value < 0.6 else "black"
+        ax.text(column, row, f"{value:.2f}", ha="center", va="center", fontsize=8, color=color)
+    ax.set_xticks(range(values.shape[1]), list(class_names), rotation=90)
+    ax.set_yticks(range(values.shape[0]), [str(name) for name in recalls.index])
+    ax.set(xlabel="true class", title="test recall per class")
+    fig.colorbar(image, ax=ax, label="recall")
+    _save(fig, out)
+
+
+def leaderboard_interval_plot(table: pd.DataFrame, out, reference="the reference"):
+    """Each experiment's (index) difference to a reference in accuracy and balanced accuracy, with its paired
+    bootstrap interval (columns as from significance.compare_pair); an interval crossing zero is no evidence."""
+    fig, ax = plt.subplots(figsize=(7, 1.0 + 0.6 * len(table)))
+    y = np.arange(len(table))
+    for k, metric in enumerate(("accuracy", "balanced_accuracy")):
+        diff, low, high = (table[f"{metric}_{end}"].to_numpy(dtype=float) for end in ("diff", "low", "high"))
+        error = np.clip([diff - low, high - diff], 0, None)  # a percentile interval need not contain the estimate
+        ax.errorbar(diff, y + (k - 0.5) * 0.3, xerr=error, fmt="os"[k], capsize=3, label=metric.replace("_", " "))
+    ax.axvline(0, color="gray", linestyle=":")
+    ax.set_yticks(y, [str(name) for name in table.index])
+    ax.invert_yaxis()
+    ax.set(xlabel=f"difference to {reference} (95% paired bootstrap interval)")
+    ax.legend(loc="best", fontsize=8)
     _save(fig, out)

@@ -1,0 +1,54 @@
+"""Whether one experiment really beats another on the same test images, or only by the luck of the test set:
+paired bootstrap intervals on the difference of a metric, and McNemar's exact test on the disagreements."""
+
+import warnings
+
+import numpy as np
+from scipy import stats
+from sklearn.metrics import accuracy_score, balanced_accuracy_score
+
+PAIR_METRICS = {"accuracy": accuracy_score, "balanced_accuracy": balanced_accuracy_score}
+
+
+def paired_bootstrap(y_true, pred_a, pred_b, metric, n_resamples=2000, seed=0, confidence=0.95) -> dict:
+    """metric(a) - metric(b) and its percentile interval, resampling test images with replacement; both models
+    are scored on the same resample, so the interval reflects how they differ, not how hard the resample is."""
+    data = tuple(np.asarray(x) for x in (y_true, pred_a, pred_b))
+
+    def difference(y, a, b):
+        return metric(y, a) - metric(y, b)
+
+    with warnings.catch_warnings():
+        # a resample can miss a rare class entirely; balanced accuracy then averages over the classes present
+        warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
+        result = stats.bootstrap(
+            data, difference, n_resamples=n_resamples, paired=True, vectorized=False, confidence_level=confidence,
+            method="percentile", rng=np.random.default_rng(seed),
+        )
+    low, high = result.confidence_interval
+    return {
+        "difference": float(difference(*data)), "low": float(low), "high": float(high),
+        "significant": bool(low > 0 or high < 0),
+    }
+
+
+def mcnemar(y_true, pred_a, pred_b) -> dict:
+    """Exact McNemar test: of the images exactly one model gets right, is the split far from 50:50?"""
+    y_true, pred_a, pred_b = (np.asarray(x) for x in (y_true, pred_a, pred_b))
+    right_a, right_b = pred_a == y_true, pred_b == y_true
+    a_only, b_only = int(np.sum(right_a & ~right_b)), int(np.sum(right_b & ~right_a))
+    p_value = stats.binomtest(a_only, a_only + b_only, 0.5).pvalue if a_only + b_only else 1.0
+    return {"a_only": a_only, "b_only": b_only, "p_value": float(p_value)}
+
+
+def compare_pair(y_true, pred_a, pred_b, seed=0, n_resamples=2000) -> dict:
+    """Model a against model b on one test set, as one flat row: a bootstrap interval per metric and McNemar."""
+    row = {"n_test": int(len(y_true))}
+    for name, metric in PAIR_METRICS.items():
+        result = paired_bootstrap(y_true, pred_a, pred_b, metric, n_resamples=n_resamples, seed=seed)
+        row |= {
+            f"{name}_diff": result["difference"], f"{name}_low": result["low"], f"{name}_high": result["high"],
+            f"{name}_significant": result["significant"],
+        }
+    test = mcnemar(y_true, pred_a, pred_b)
+    return row | {"mcnemar_a_only": test["a_only"], "mcnemar_b_only": test["b_only"], "mcnemar_p": test["p_value"]}
