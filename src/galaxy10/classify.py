@@ -15,17 +15,23 @@ import textwrap
 from pathlib import Path
 
 import keras
+import matplotlib
 import numpy as np
 from tqdm import tqdm
 
-from .cutouts import expand, read_batches
-from .figures import _save, plt
-from .inference import predict_probabilities
-from .io import atomic_output
-from .models import ARCHITECTURES  # noqa: F401  (registers the custom layers that saved models use)
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from .cutouts import expand, read_batches  # noqa: E402
+from .inference import predict_probabilities  # noqa: E402
+from .io import atomic_output  # noqa: E402
+from .models import ARCHITECTURES  # noqa: E402, F401  (registers the custom layers that saved models use)
 
 SHOWN_ERRORS = 3  # how many of the items' errors the message says when no image could be read
 SHEET_COLUMNS = 10
+THUMBNAIL_PIXELS = 140  # thumbnails are enlarged by a whole factor to about this height
+DPI = 100
+CELL = (1.5, 1.15, 0.36)  # a contact sheet's cell, in thumbnails: height, width, and the title's height above it
 
 
 class NoImagesError(ValueError):
@@ -34,6 +40,8 @@ class NoImagesError(ValueError):
 
 def load_models(models) -> list:
     """[(net, temperature)] for [(path to .keras, temperature or None)]; all must take the same images."""
+    if not models:
+        raise ValueError("no model given")
     nets = []
     for path, temperature in models:
         if not Path(path).is_file():
@@ -138,22 +146,21 @@ def _write_table(nets, items, out, class_names, tta, batch_size, progress, sheet
 
 
 def contact_sheet(entries, out, columns=SHEET_COLUMNS):
-    """Thumbnails in the order given, each titled with its predicted class and probability, its file below."""
-    rows = max(1, -(-len(entries) // columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(1.6 * columns, 2.0 * rows), squeeze=False)
-    for ax in axes.flat:
-        ax.axis("off")
-    for ax, (confidence, _, image, item, name) in zip(axes.flat, entries):
+    """Thumbnails in the order given, each titled with its predicted class and probability, its file below. Each
+    is placed pixel for pixel (figimage): an axes per thumbnail takes seconds to draw, and matplotlib needs GBs to
+    draw a whole sheet as one image."""
+    scale = max(1, round(THUMBNAIL_PIXELS / entries[0][2].shape[0]))  # whole pixels, so nothing is interpolated
+    height, width = scale * entries[0][2].shape[0], scale * entries[0][2].shape[1]
+    cell_h, cell_w, top = round(height * CELL[0]), round(width * CELL[1]), round(height * CELL[2])
+    rows = -(-len(entries) // columns)
+    fig = plt.figure(figsize=(columns * cell_w / DPI, rows * cell_h / DPI), dpi=DPI)
+    text = {"ha": "center", "transform": None, "fontsize": 7}  # positions in pixels from the bottom left
+    for k, (confidence, _, image, item, name) in enumerate(entries):
+        x, y = k % columns * cell_w + (cell_w - width) // 2, (rows - k // columns) * cell_h - top - height
+        fig.figimage(image.repeat(scale, axis=0).repeat(scale, axis=1), x, y)
         label = Path(item.file).name + ("" if item.row is None else f" #{item.row}")
-        ax.imshow(image)
-        ax.set_title(f"{textwrap.fill(name, 24)}\n{confidence:.0%}", fontsize=6)
-        ax.text(
-            0.5,
-            -0.03,
-            label if len(label) <= 30 else "…" + label[-29:],
-            transform=ax.transAxes,
-            ha="center",
-            va="top",
-            fontsize=5,
-        )
-    _save(fig, out)
+        fig.text(x + width / 2, y + height + 3, f"{textwrap.fill(name, 30)}\n{confidence:.0%}", va="bottom", **text)
+        fig.text(x + width / 2, y - 2, label if len(label) <= 30 else "…" + label[-29:], va="top", **text)
+    with atomic_output(out) as tmp:
+        fig.savefig(tmp, format="png", dpi=DPI)
+    plt.close(fig)
