@@ -16,9 +16,10 @@ FITS bands become a colour image with astropy's `make_lupton_rgb` (Lupton et al.
 the bluest as blue: for g, r, i that is (i, r, g) as RGB, Galaxy10's channel order (the SDSS SkyServer composites
 its images come from). The data are taken as sky-subtracted fluxes in nanomaggies, the unit of SDSS frames and
 Legacy Survey images, with LUPTON_STRETCH = 0.5 and LUPTON_Q = 10: the values astropy's documentation shows for SDSS
-frames, to compare with the SkyServer picture and Fig. 1 of Lupton et al. With them sky noise of about 0.03 nanomaggies per
-SDSS pixel is a dark speckle (about 15 of 255), a bright galaxy's core (5–50 nanomaggies per pixel) 150–220, and
-only pixels above 170 nanomaggies saturate: a black sky with bright, mostly unsaturated galaxies, as in Galaxy10.
+frames, to compare with the SkyServer picture and Fig. 1 of Lupton et al. With them sky noise of about 0.03
+nanomaggies per SDSS pixel is a dark speckle (about 15 of 255), a bright galaxy's core (5–50 nanomaggies per pixel)
+150–220, and only pixels above 170 nanomaggies saturate: a black sky with bright, mostly unsaturated galaxies, as in
+Galaxy10.
 Counts in other units need scaling to nanomaggies first; sky left in the data makes a grey, washed-out picture.
 FITS rows run upwards, so the picture is flipped to run downwards like a PNG's.
 
