@@ -1,0 +1,259 @@
+"""Classifying new cutouts: every input format gives the classes of the same images predicted directly, broken
+inputs become rows with errors, and the console entry point works."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import h5py
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+from astropy.io import fits
+from PIL import Image
+
+from galaxy10.classes import CLASS_NAMES, DECALS_CLASS_NAMES
+from galaxy10.classify import NoImagesError, classify, ensemble_probabilities, probability_columns, tempered
+from galaxy10.cli import main
+from galaxy10.cutouts import LUPTON_Q, LUPTON_STRETCH, expand, fit_to_size, read_batches
+from galaxy10.inference import predict_probabilities
+from galaxy10.models import build_model
+from galaxy10.synthetic import render
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+N = 30
+PROBABILITIES = probability_columns(CLASS_NAMES)
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory, small_h5):
+    """The notebook's network after two epochs on the shared synthetic set, saved as .keras."""
+    keras.utils.set_random_seed(0)
+    net = build_model("seed_dnn", (69, 69, 3), 1 / 255)
+    net.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    with h5py.File(small_h5) as f:
+        net.fit(f["images"][()], f["ans"][()], epochs=2, batch_size=32, verbose=0)
+    path = tmp_path_factory.mktemp("model") / "model.keras"
+    net.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def net(model):
+    return keras.saving.load_model(model)
+
+
+@pytest.fixture(scope="module")
+def images():
+    return render(np.arange(N) % 10, np.random.default_rng(7))
+
+
+def write_pictures(folder, images, suffix=".png", **options):
+    folder.mkdir(parents=True, exist_ok=True)
+    for k, image in enumerate(images):
+        Image.fromarray(image).save(folder / f"galaxy{k:02d}{suffix}", **options)
+    return folder
+
+
+def write_h5(path, images):
+    with h5py.File(path, "w") as f:
+        f.create_dataset("images", data=images)
+    return path
+
+
+def lupton_bands(target):
+    """Band images (g, r, i) in nanomaggies that make_lupton_rgb, with the reader's parameters, turns into `target`
+    (uint8, RGB = i, r, g; at most 254 so that no pixel saturates): each level's midpoint, un-stretched."""
+    mapped = (target.astype(np.float64) + 0.5) / 255  # the stretch's output, which astropy truncates to uint8
+    mean = mapped.mean(axis=-1, keepdims=True)
+    intensity = LUPTON_STRETCH / LUPTON_Q * np.sinh(mean * np.arcsinh(0.1 * LUPTON_Q) / 0.1)
+    bands = (mapped * intensity / mean)[::-1]  # FITS rows run upwards
+    return bands[..., 2], bands[..., 1], bands[..., 0]
+
+
+def table(out) -> pd.DataFrame:
+    return pd.read_csv(out / "classes.csv", keep_default_na=False, dtype=str)
+
+
+def probabilities_of(rows: pd.DataFrame) -> np.ndarray:
+    return rows[PROBABILITIES].to_numpy(float)
+
+
+def test_png_and_hdf5_give_the_direct_prediction(tmp_path, model, net, images):
+    expected = predict_probabilities(net, images, 256)
+    out = tmp_path / "out"
+    result = classify([(model, None)], [write_pictures(tmp_path / "png", images), write_h5(tmp_path / "c.h5", images)],
+                      out, CLASS_NAMES)
+    rows = table(out)
+    assert result["items"] == len(rows) == 2 * N and result["errors"] == 0
+    assert list(rows.columns) == ["file", "row", "predicted", "predicted_name", *PROBABILITIES, "error"]
+    assert list(rows["file"][:N]) == [str(tmp_path / "png" / f"galaxy{k:02d}.png") for k in range(N)]
+    assert list(rows["row"][:N]) == [""] * N and list(rows["row"][N:]) == [str(k) for k in range(N)]
+    for part in (rows[:N], rows[N:]):
+        assert list(part["predicted"].astype(int)) == list(expected.argmax(axis=1))
+        np.testing.assert_allclose(probabilities_of(part), expected, atol=1e-6)
+    assert list(rows["predicted_name"]) == [CLASS_NAMES[int(k)] for k in rows["predicted"]]
+    assert set(rows["error"]) == {""}
+    assert Image.open(out / "contact_sheet.png").size[0] > 500
+
+
+def test_jpeg_gives_mostly_the_same_classes(tmp_path, model, net, images):
+    classify([(model, None)], write_pictures(tmp_path / "jpg", images, ".jpg", quality=95), tmp_path / "out",
+             CLASS_NAMES)
+    agree = table(tmp_path / "out")["predicted"].astype(int) == predict_probabilities(net, images, 256).argmax(axis=1)
+    assert agree.mean() >= 0.8
+
+
+def test_fits_cubes_and_band_files_reproduce_the_image_they_encode(tmp_path, model, net, images):
+    target = np.minimum(images, 254)
+    cubes, bands = tmp_path / "cubes", tmp_path / "bands"
+    cubes.mkdir()
+    bands.mkdir()
+    for k, image in enumerate(target):
+        g, r, i = lupton_bands(image)
+        fits.PrimaryHDU(np.stack([g, r, i])).writeto(cubes / f"a{k:02d}.fits")  # planes g, r, i by default
+        named = fits.PrimaryHDU(np.stack([i, r, g], axis=-1))
+        named.header["BANDS"] = "irg"
+        named.writeto(cubes / f"b{k:02d}.fits")  # H×W×3, named
+        for band, data in zip("gri", (g, r, i)):
+            fits.PrimaryHDU(data).writeto(bands / f"obj{k:02d}_{band}.fits")
+    items = expand([cubes, bands])
+    assert len(items) == 3 * N
+    assert items[2 * N].file == str(bands / "obj00_{g,r,i}.fits") and items[2 * N].kind == "bands"
+    (_, read, errors), = read_batches(items, 69, 69, 3 * N)
+    assert errors == [None] * 3 * N
+    for part in (read[:N], read[N : 2 * N], read[2 * N :]):  # a*.fits, b*.fits, the band files
+        np.testing.assert_array_equal(part, target)
+
+    classify([(model, None)], [cubes, bands], tmp_path / "out", CLASS_NAMES)
+    rows = table(tmp_path / "out")
+    np.testing.assert_allclose(probabilities_of(rows[2 * N :]), predict_probabilities(net, target, 256), atol=1e-6)
+
+
+def test_band_files_make_one_item_per_object(tmp_path):
+    names = "a-g a-r a-i b.g b.r b.z c_g c_r c_i c_z d_g d_r e_g".split()
+    for name in names:
+        (tmp_path / f"{name}.fits").touch()
+    items = [(Path(item.file).name, [Path(path).name for path in item.paths], item.error) for item in expand(tmp_path)]
+    assert items == [
+        ("a-{g,r,i}.fits", ["a-i.fits", "a-r.fits", "a-g.fits"], None),  # red, green, blue
+        ("b.{g,r,z}.fits", ["b.z.fits", "b.r.fits", "b.g.fits"], None),
+        ("c_{g,r,i}.fits", ["c_i.fits", "c_r.fits", "c_g.fits"], None),  # SDSS's bands from four
+        ("d_{g,r}.fits", [], "found bands g, r: need three single-band files (e.g. g, r, i)"),
+        ("e_g.fits", [], "empty file"),  # a lone file is read as it is
+    ]
+
+
+def test_sky_in_nanomaggies_makes_a_colour_image(tmp_path):
+    """A red galaxy on sky noise: dark sky, a bright, redder-than-grey centre."""
+    y, x = np.mgrid[:80, :80] - 40
+    profile = 30 * np.exp(-np.hypot(x, y) / 5)
+    noise = np.random.default_rng(0).normal(0, 0.03, (3, 80, 80))
+    cube = np.stack([profile * 0.5, profile, profile * 1.4]) + noise  # g, r, i
+    fits.PrimaryHDU(cube.astype(np.float32)).writeto(tmp_path / "red.fits")
+    (_, (image,), (error,)), = read_batches(expand(tmp_path / "red.fits"), 69, 69, 8)
+    assert error is None and image.dtype == np.uint8 and image.shape == (69, 69, 3)
+    centre, corner = image[34, 34].astype(int), image[:10, :10].astype(int)
+    assert corner.mean() < 40 and centre.max() > 150
+    assert centre[0] > centre[1] > centre[2]  # i > r > g: red
+
+
+def test_a_folder_of_mixed_files_gives_a_row_each(tmp_path, model, images):
+    folder = write_pictures(tmp_path / "mixed", images[:3])
+    (folder / "broken.png").write_text("not an image\n")
+    (folder / "empty.jpg").touch()
+    Image.fromarray(images[0, :, :, 0]).save(folder / "grey.png")
+    good = (folder / "galaxy00.png").read_bytes()
+    (folder / "truncated.png").write_bytes(good[: len(good) // 2])
+    write_h5(tmp_path / "h5.h5", images[:4])
+    (folder / "truncated.h5").write_bytes((tmp_path / "h5.h5").read_bytes()[:3000])
+    (folder / ".hidden.png").write_text("skipped")
+    classify([(model, None)], folder, tmp_path / "out", CLASS_NAMES)
+    rows = table(tmp_path / "out").set_index(table(tmp_path / "out")["file"].map(lambda f: Path(f).name))
+    assert list(rows.index) == ["broken.png", "empty.jpg", "galaxy00.png", "galaxy01.png", "galaxy02.png", "grey.png",
+                                "truncated.h5", "truncated.png"]
+    errors = rows["error"]
+    assert "not a picture" in errors["broken.png"] and errors["empty.jpg"] == "empty file"
+    assert errors["grey.png"] == "grey-scale image: need 3 colour channels"
+    assert "HDF5" in errors["truncated.h5"] and "truncated" in errors["truncated.png"]
+    classified = errors == ""
+    assert list(classified.index[classified]) == ["galaxy00.png", "galaxy01.png", "galaxy02.png"]
+    assert (rows["predicted"][~classified] == "").all() and (rows["predicted"][classified] != "").all()
+
+
+def test_only_broken_inputs_raise_and_write_nothing(tmp_path, model):
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "a.png").write_text("text")
+    (folder / "b.jpg").touch()
+    out = tmp_path / "out" / "deeper"
+    with pytest.raises(NoImagesError, match=r"no image could be read from 3 items; first errors: .*a\.png: not a"):
+        classify([(model, None)], [folder, tmp_path / "missing.png"], out, CLASS_NAMES)
+    assert not out.parent.exists()
+
+
+def test_other_sizes_are_cropped_and_resized(tmp_path, model, net, images):
+    padded = np.pad(images[:2], ((0, 0), (0, 0), (10, 10), (0, 0)))  # 69×89: the centred 69×69 crop is the image
+    np.testing.assert_array_equal(fit_to_size(padded[0], 69, 69), images[0])
+    big = render(np.array([1, 7]), np.random.default_rng(1), size=100)
+    assert fit_to_size(big[0], 69, 69).shape == (69, 69, 3)
+    write_pictures(tmp_path / "sizes", [*big, *padded])
+    classify([(model, None)], tmp_path / "sizes", tmp_path / "out", CLASS_NAMES)
+    rows = table(tmp_path / "out")
+    assert set(rows["error"]) == {""}
+    expected = predict_probabilities(net, np.stack([fit_to_size(image, 69, 69) for image in big]), 256)
+    np.testing.assert_allclose(probabilities_of(rows[:2]), expected, atol=1e-6)
+    np.testing.assert_allclose(probabilities_of(rows[2:]), predict_probabilities(net, images[:2], 256), atol=1e-6)
+
+
+def test_ensemble_is_the_mean_of_tempered_probabilities(net, images):
+    p = predict_probabilities(net, images, 256)
+    np.testing.assert_allclose(tempered(p, 1.0), p, rtol=1e-5)
+    flat = tempered(p, 3.0)
+    np.testing.assert_allclose(flat.sum(axis=1), 1, rtol=1e-6)
+    assert (flat.max(axis=1) < p.max(axis=1)).all() and (flat.argmax(axis=1) == p.argmax(axis=1)).all()
+    mean = ensemble_probabilities([(net, None), (net, 3.0)], images, 256)
+    np.testing.assert_allclose(mean, (p + flat) / 2, atol=1e-6)
+
+
+def test_console_entry_point_writes_the_table(tmp_path, model, images):
+    folder = write_pictures(tmp_path / "png", images[:5])
+    env = {**os.environ, "KERAS_BACKEND": "tensorflow", "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get(
+        "PYTHONPATH", "")])}
+    command = [sys.executable, "-m", "galaxy10.cli", str(model), "--input", str(folder), "--out", str(tmp_path / "out")]
+    done = subprocess.run([*command, "--tta", "--quiet"], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "5 of 5 images classified" in done.stdout
+    assert len(table(tmp_path / "out")) == 5 and (tmp_path / "out" / "contact_sheet.png").is_file()
+    helped = subprocess.run([*command[:3], "--help"], env=env, capture_output=True, text=True, timeout=60)
+    assert helped.returncode == 0 and "--input" in helped.stdout and "--class-names" in helped.stdout
+
+
+def test_console_errors_are_one_line(tmp_path, model, capsys):
+    (tmp_path / "a.png").write_text("text")
+    assert main([str(tmp_path / "nope.keras"), "--input", str(tmp_path), "--out", str(tmp_path / "o1")]) == 1
+    assert main([str(model), "--input", str(tmp_path / "a.png"), "--out", str(tmp_path / "o2"), "-q"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[0] == f"galaxy10-classify: error: {tmp_path / 'nope.keras'}: no such model file"
+    assert err[1].startswith("galaxy10-classify: error: no image could be read") and len(err) == 2
+    assert not (tmp_path / "o1").exists() and not (tmp_path / "o2").exists()
+
+
+def test_class_names_come_from_run_json_or_the_option(tmp_path, model, images):
+    run = tmp_path / "run"
+    run.mkdir()
+    shutil.copy(model, run / "model.keras")
+    names = [f"class {k}" for k in range(10)]
+    (run / "run.json").write_text(json.dumps({"class_names": names}))
+    write_pictures(tmp_path / "png", images[:3])
+    argv = [str(run / "model.keras"), "--input", str(tmp_path / "png"), "-q", "--out"]
+    assert main([*argv, str(tmp_path / "a")]) == 0
+    assert set(table(tmp_path / "a")["predicted_name"]) <= set(names)
+    assert "p_3_class_3" in table(tmp_path / "a").columns
+    assert main([*argv, str(tmp_path / "b"), "--class-names", "decals"]) == 0
+    assert set(table(tmp_path / "b")["predicted_name"]) <= set(DECALS_CLASS_NAMES)
+    assert "p_9_edge_on_with_bulge" in table(tmp_path / "b").columns
