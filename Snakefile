@@ -21,6 +21,10 @@ include: "workflow/rules/figures.smk"
 include: "workflow/rules/compare.smk"
 
 
+onsuccess:
+    warn_of_collapsed_runs()
+
+
 rule all:
     default_target: True
     input:

@@ -10,7 +10,7 @@ from sklearn.metrics import accuracy_score, balanced_accuracy_score
 from galaxy10.calibration import (
     apply_temperature, calibration_metrics, ensemble_probabilities, fit_temperature, reliability_table,
 )
-from galaxy10.figures import leaderboard_interval_plot, per_class_recall_plot, reliability_diagram
+from galaxy10.figures import differences_plot, per_class_recall_plot, reliability_diagram
 from galaxy10.significance import compare_pair, mcnemar, paired_bootstrap
 
 
@@ -170,8 +170,8 @@ def test_figures_write_pngs(tmp_path):
     recalls = pd.DataFrame(np.random.default_rng(0).random((3, 10)), index=["cnn", "resnet", "vit"])
     per_class_recall_plot(recalls, names, tmp_path / "recall.png")
     y, a, b = _predictions(n=300)
-    table = pd.DataFrame([compare_pair(y, a, b, n_resamples=100), compare_pair(y, b, b, n_resamples=100)])
-    table.index = ["cnn", "resnet"]
-    leaderboard_interval_plot(table, tmp_path / "intervals.png")
+    table = pd.DataFrame([compare_pair(y, a, b, n_resamples=100), compare_pair(y, b, a, n_resamples=100)])
+    table["experiment"], table["against"] = ["cnn", "dnn"], ["dnn", "cnn"]
+    differences_plot(table, tmp_path / "intervals.png")
     for name in ("reliability", "reliability_plain", "recall", "intervals"):
         _assert_png(tmp_path / f"{name}.png")

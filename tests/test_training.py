@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from galaxy10.batches import ImageBatches
+from galaxy10.calibration import apply_temperature
 from galaxy10.classes import CLASS_NAMES
 from galaxy10.inference import predict_probabilities
 from galaxy10.io import InputError
@@ -115,14 +116,19 @@ def test_predictions_come_from_the_saved_model_with_the_runs_batch(split, tmp_pa
     model = keras.saving.load_model(tmp_path / "m.keras")
     original = type(model).predict_on_batch
     monkeypatch.setattr(keras.Model, "predict_on_batch", lambda self, x: calls.append(len(x)) or original(self, x))
-    table = predict(tmp_path / "m.keras", tmp_path / "run.json", split, tmp_path / "p.csv")
+    table = predict(tmp_path / "m.keras", tmp_path / "run.json", split, tmp_path / "p.csv", tmp_path / "cal.json")
     monkeypatch.undo()
-    assert calls == [80]  # one batch: the record's batch of 300 bounds the inference batch from below
+    assert calls == [64, 80]  # validation, test: one batch each, as the record's batch of 300 bounds it from below
     x_test, y_test, rows, _ = load_split(split, "test")
     expected = model.predict(np.asarray(x_test), verbose=0)
     probabilities = table[[f"prob_{k}" for k in range(10)]].to_numpy()
     assert np.allclose(probabilities, expected, atol=1e-5)
     assert np.array_equal(table["test"], y_test) and np.array_equal(table["source_index"], rows)
+
+    calibration = json.loads((tmp_path / "cal.json").read_text())
+    assert calibration["valid_after"]["nll"] < calibration["valid_before"]["nll"]  # fitted there, so it must help
+    calibrated = table[[f"cal_{k}" for k in range(10)]].to_numpy()
+    assert np.allclose(calibrated, apply_temperature(probabilities, calibration["temperature"]), atol=1e-5)
 
 
 def test_test_time_augmentation_averages_the_eight_views(split, tmp_path):
@@ -139,7 +145,7 @@ def test_test_time_augmentation_averages_the_eight_views(split, tmp_path):
     symmetric[:, 30:39, 30:39] = 200
     assert np.allclose(predict_probabilities(model, symmetric, 2, tta=True), predict_probabilities(model, symmetric, 2),
                        atol=1e-4)
-    table = predict(tmp_path / "m.keras", tmp_path / "run.json", split, tmp_path / "p.csv", tta=True)
+    table = predict(tmp_path / "m.keras", tmp_path / "run.json", split, tmp_path / "p.csv", tmp_path / "c.json", tta=True)
     full = predict_probabilities(model, load_split(split, "test")[0], 256, tta=True)
     assert np.allclose(table[[f"prob_{k}" for k in range(10)]].to_numpy(), full, atol=1e-5)
 

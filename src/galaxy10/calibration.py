@@ -59,6 +59,7 @@ def expected_calibration_error(table: pd.DataFrame) -> float:
 def calibration_metrics(probabilities, labels, bins: int = 15) -> dict:
     """Negative log-likelihood, multi-class Brier score and expected calibration error: lower is better for all."""
     probabilities, labels = np.asarray(probabilities, dtype=np.float64), np.asarray(labels)
+    probabilities /= probabilities.sum(axis=1, keepdims=True)  # float32 softmax sums are off by ~1e-7
     n_classes = probabilities.shape[1]
     onehot = np.eye(n_classes)[labels]
     return {

@@ -7,24 +7,44 @@ import pandas as pd
 from sklearn import metrics
 
 from .classes import N_CLASSES
+from .calibration import calibration_metrics
 from .io import atomic_output
 from .settings import read_record
 
 LABELS = list(range(N_CLASSES))
+RAW, CALIBRATED = "prob_", "cal_"  # column prefixes of the probabilities in predictions.csv
+
+
+def probabilities_of(table: pd.DataFrame, prefix: str = RAW) -> np.ndarray:
+    """The (N, classes) probabilities of a predictions table: raw (`prob_k`) or calibrated (`cal_k`)."""
+    return table[[f"{prefix}{k}" for k in LABELS]].to_numpy()
+
+
+def collapse(y_true, y_pred, balanced_accuracy: float) -> str | None:
+    """Why a model counts as collapsed (its predictions fall on one or two classes, or its balanced accuracy is
+    below 1.5 × chance), or None."""
+    predicted, chance = len(np.unique(y_pred)), 1 / len(np.unique(y_true))
+    if predicted <= 2:
+        return f"predicts only {predicted} class{'es' if predicted > 1 else ''} for the whole test set"
+    if balanced_accuracy < 1.5 * chance:
+        return f"balanced accuracy {balanced_accuracy:.3f} is below 1.5 × chance ({1.5 * chance:.3f})"
+    return None
 
 
 def compute_metrics(y_true, y_pred, class_names) -> dict:
-    """Accuracy, balanced accuracy, macro-F1 (over the classes present) and a per-class table."""
+    """Accuracy, balanced accuracy, macro-F1 (over the classes present), the collapse check and a per-class table."""
     precision, recall, f1, support = metrics.precision_recall_fscore_support(
         y_true, y_pred, labels=LABELS, zero_division=0
     )
+    balanced = metrics.balanced_accuracy_score(y_true, y_pred)
     return {
         "n_test": int(len(y_true)),
         "accuracy": metrics.accuracy_score(y_true, y_pred),
-        "balanced_accuracy": metrics.balanced_accuracy_score(y_true, y_pred),
+        "balanced_accuracy": balanced,
         "macro_f1": metrics.f1_score(y_true, y_pred, average="macro", zero_division=0),
         "majority_class_accuracy": float(np.bincount(y_true, minlength=N_CLASSES).max() / len(y_true)),
         "class_names": list(class_names),
+        "collapsed": collapse(y_true, y_pred, balanced),
         "per_class": [
             {
                 "class": k,
@@ -40,10 +60,16 @@ def compute_metrics(y_true, y_pred, class_names) -> dict:
 
 
 def evaluate(predictions, record, metrics_out, confusion_out) -> dict:
-    """Metrics of a run's test predictions, with the class names of its data set (from the run's record)."""
+    """Metrics of a run's test predictions, with the class names of its data set (from the run's record), and
+    the calibration of its probabilities before and after temperature scaling (NLL, Brier, ECE)."""
     table = pd.read_csv(predictions)
     y_true, y_pred = table["test"].to_numpy(), table["predict"].to_numpy()
     result = compute_metrics(y_true, y_pred, read_record(record)["class_names"])
+    if f"{CALIBRATED}0" in table:
+        result["calibration"] = {
+            "raw": calibration_metrics(probabilities_of(table, RAW), y_true),
+            "calibrated": calibration_metrics(probabilities_of(table, CALIBRATED), y_true),
+        }
     confusion = pd.DataFrame(
         metrics.confusion_matrix(y_true, y_pred, labels=LABELS),
         index=pd.Index(LABELS, name="true"),

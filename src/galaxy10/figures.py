@@ -14,6 +14,7 @@ from sklearn.metrics import ConfusionMatrixDisplay  # noqa: E402
 from .calibration import apply_temperature, expected_calibration_error, reliability_table  # noqa: E402
 from .classes import N_CLASSES  # noqa: E402
 from .compare import METRICS, TABLE_STYLE  # noqa: E402
+from .evaluate import probabilities_of  # noqa: E402
 from .io import atomic_output  # noqa: E402
 from .split import load_split  # noqa: E402
 
@@ -60,7 +61,7 @@ def misclassified_gallery(predictions_csv, split, metrics_json, out, n=24, colum
     titled with their true and predicted class names."""
     names = _class_names(metrics_json)
     table = pd.read_csv(predictions_csv)
-    probabilities = table[[f"prob_{k}" for k in range(N_CLASSES)]].to_numpy()
+    probabilities = probabilities_of(table)
     table["confidence"] = probabilities[np.arange(len(table)), table["predict"]]
     wrong = table[table["predict"] != table["test"]].sort_values("confidence", ascending=False).head(n)
     rows = max(1, int(np.ceil(len(wrong) / columns)))
@@ -118,6 +119,13 @@ def reliability_diagram(probabilities, labels, out, temperature=None):
     _save(fig, out)
 
 
+def run_reliability(predictions_csv, calibration_json, out):
+    """A run's reliability diagram on its test predictions, raw and with the temperature fitted on validation."""
+    table = pd.read_csv(predictions_csv)
+    temperature = json.loads(Path(calibration_json).read_text())["temperature"]
+    reliability_diagram(probabilities_of(table), table["test"].to_numpy(), out, temperature)
+
+
 def per_class_recall_plot(recalls: pd.DataFrame, class_names, out):
     """Recall of every class (columns) for every experiment (rows), as an annotated heatmap: where the
     experiments differ is usually a few hard classes, which one overall number hides."""
@@ -134,18 +142,27 @@ def per_class_recall_plot(recalls: pd.DataFrame, class_names, out):
     _save(fig, out)
 
 
-def leaderboard_interval_plot(table: pd.DataFrame, out, reference="the reference"):
-    """Each experiment's (index) difference to a reference in accuracy and balanced accuracy, with its paired
-    bootstrap interval (columns as from significance.compare_pair); an interval crossing zero is no evidence."""
-    fig, ax = plt.subplots(figsize=(7, 1.0 + 0.6 * len(table)))
-    y = np.arange(len(table))
-    for k, metric in enumerate(("accuracy", "balanced_accuracy")):
-        diff, low, high = (table[f"{metric}_{end}"].to_numpy(dtype=float) for end in ("diff", "low", "high"))
-        error = np.clip([diff - low, high - diff], 0, None)  # a percentile interval need not contain the estimate
-        ax.errorbar(diff, y + (k - 0.5) * 0.3, xerr=error, fmt="os"[k], capsize=3, label=metric.replace("_", " "))
-    ax.axvline(0, color="gray", linestyle=":")
-    ax.set_yticks(y, [str(name) for name in table.index])
-    ax.invert_yaxis()
-    ax.set(xlabel=f"difference to {reference} (95% paired bootstrap interval)")
-    ax.legend(loc="best", fontsize=8)
+def differences_plot(differences: pd.DataFrame, out):
+    """One panel per reference experiment (column `against`): every other experiment's difference to it in
+    accuracy and balanced accuracy, with its paired bootstrap interval (columns as from
+    significance.compare_pair); an interval crossing zero is no evidence."""
+    references = list(dict.fromkeys(differences["against"])) if len(differences) else []
+    rows = max(1, differences["experiment"].nunique()) if len(differences) else 1
+    fig, axes = plt.subplots(1, max(1, len(references)), figsize=(6.5 * max(1, len(references)), 1.2 + 0.6 * rows),
+                             squeeze=False)
+    if not references:
+        axes[0, 0].text(0.5, 0.5, "one experiment only: nothing to compare", ha="center")
+        axes[0, 0].axis("off")
+    for ax, reference in zip(axes.flat, references):
+        table = differences[differences["against"] == reference]
+        y = np.arange(len(table))
+        for k, metric in enumerate(("accuracy", "balanced_accuracy")):
+            diff, low, high = (table[f"{metric}_{end}"].to_numpy(dtype=float) for end in ("diff", "low", "high"))
+            error = np.clip([diff - low, high - diff], 0, None)  # a percentile interval need not hold the estimate
+            ax.errorbar(diff, y + (k - 0.5) * 0.3, xerr=error, fmt="os"[k], capsize=3, label=metric.replace("_", " "))
+        ax.axvline(0, color="gray", linestyle=":")
+        ax.set_yticks(y, list(table["experiment"]))
+        ax.invert_yaxis()
+        ax.set(xlabel=f"difference to {reference} (95% paired bootstrap interval)")
+        ax.legend(loc="best", fontsize=8)
     _save(fig, out)

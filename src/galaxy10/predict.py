@@ -1,28 +1,49 @@
-"""Predictions of a saved model on the test part, with the source row of every image."""
+"""Predictions of a saved model on the test part, raw and calibrated, with the source row of every image."""
+
+import json
 
 import keras
 import pandas as pd
 
 from .batches import inference_batch
+from .calibration import apply_temperature, calibration_metrics, fit_temperature
 from .classes import N_CLASSES
+from .evaluate import CALIBRATED, RAW
 from .inference import predict_probabilities
 from .io import atomic_output
 from .models import ARCHITECTURES  # noqa: F401  (registers the custom layers that saved models use)
-from .split import load_split
 from .settings import read_record
+from .split import load_split
 
+def predict(model_path, record, split, out, calibration_out, tta=False) -> pd.DataFrame:
+    """Write the test part's predictions: columns predict, test (the seed's), source_index, prob_0..prob_9 (the
+    model's softmax) and cal_0..cal_9 (after temperature scaling). The temperature is fitted on the validation
+    part and written, with the validation scores before and after it, to `calibration_out`.
 
-def predict(model_path, record, split, out, tta=False) -> pd.DataFrame:
-    """Write columns predict, test (the seed's), source_index, and prob_0..prob_9 for the split's test part.
-    The run's record gives the training batch, which bounds the inference batch from below; `tta` averages
-    the probabilities over the eight D4 views of each image."""
+    The run's record gives the training batch, which bounds the inference batch from below; `tta` averages the
+    probabilities over the eight D4 views of each image (for the validation part too)."""
     net = keras.saving.load_model(model_path)
     batch_size = read_record(record)["settings"]["batch_size"]
+    x_valid, y_valid, _, _ = load_split(split, "valid")
+    batch = inference_batch(batch_size, x_valid.shape[1:])
+    valid = predict_probabilities(net, x_valid, batch, tta)
+    temperature = fit_temperature(valid, y_valid)
     x_test, y_test, rows, _ = load_split(split, "test")
-    probabilities = predict_probabilities(net, x_test, inference_batch(batch_size, x_test.shape[1:]), tta)
+    probabilities = predict_probabilities(net, x_test, batch, tta)
+    calibrated = apply_temperature(probabilities, temperature)
+
     table = pd.DataFrame({"predict": probabilities.argmax(axis=1), "test": y_test, "source_index": rows})
-    for k in range(N_CLASSES):
-        table[f"prob_{k}"] = probabilities[:, k]
+    for prefix, values in ((RAW, probabilities), (CALIBRATED, calibrated)):
+        for k in range(N_CLASSES):
+            table[f"{prefix}{k}"] = values[:, k]
     with atomic_output(out) as tmp:
         table.to_csv(tmp, index=False)
+    calibration = {
+        "temperature": temperature,
+        "tta": tta,
+        "valid_before": calibration_metrics(valid, y_valid),
+        "valid_after": calibration_metrics(apply_temperature(valid, temperature), y_valid),
+    }
+    with atomic_output(calibration_out) as tmp, open(tmp, "w") as f:
+        json.dump(calibration, f, indent=2)
     return table

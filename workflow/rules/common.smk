@@ -1,4 +1,5 @@
 import os
+import sys
 
 from snakemake.utils import validate
 
@@ -66,3 +67,19 @@ def run_targets():
     """Every run's products, the model too, so that deleting any of them rebuilds it."""
     products = [*rules.train.output, *rules.predict.output, *rules.evaluate.output, *rules.figures.output]
     return [path for pattern in products for path in runs(pattern)]
+
+
+def warn_of_collapsed_runs():
+    """At the end of a run, name the experiments with a collapsed run (metrics.json says why)."""
+    leaderboard = f"{DATA}/leaderboard.csv"
+    if not os.path.exists(leaderboard):
+        return
+    import pandas as pd
+
+    board = pd.read_csv(leaderboard, index_col="experiment")
+    for experiment, row in board[board["collapsed_seeds"] > 0].iterrows():
+        print(
+            f"Warning: {experiment}: {row['collapsed_seeds']} of {row['seeds']} seeds collapsed (predictions on one "
+            f"or two classes, or balanced accuracy below 1.5 × chance); see `collapsed` in its metrics.json files",
+            file=sys.stderr,
+        )

@@ -1,9 +1,11 @@
 rule compare:
     input:
         metrics=runs(rules.evaluate.output.metrics),
+        predictions=runs(rules.predict.output.predictions),
         records=runs(rules.train.output.record),
     output:
         csv=f"{DATA}/leaderboard.csv",
+        differences=f"{DATA}/differences.csv",
         html=report(
             f"{DATA}/leaderboard.html",
             caption="../report/leaderboard.rst",
@@ -16,11 +18,26 @@ rule compare:
             category="Comparison",
             labels={"figure": "leaderboard plot"},
         ),
+        differences_plot=report(
+            f"{DATA}/differences.png",
+            caption="../report/differences.rst",
+            category="Comparison",
+            labels={"figure": "differences with intervals"},
+        ),
+        per_class=report(
+            f"{DATA}/per_class_recall.png",
+            caption="../report/per_class_recall.rst",
+            category="Comparison",
+            labels={"figure": "recall per class"},
+        ),
     log:
         f"{DATA}/logs/compare.log",
     benchmark:
         f"{DATA}/benchmarks/compare.tsv"
     conda:
         "../../environment.yml"
+    params:
+        reference=config["compare"]["reference"],
+        bootstrap=config["compare"]["bootstrap"],
     script:
         "../scripts/compare.py"

@@ -3,6 +3,7 @@ rule figures:
         history=rules.train.output.history,
         predictions=rules.predict.output.predictions,
         metrics=rules.evaluate.output.metrics,
+        calibration=rules.predict.output.calibration,
         split=rules.split.output.npz,
     output:
         curves=report(
@@ -25,6 +26,13 @@ rule figures:
             category="Runs",
             subcategory="{experiment}",
             labels={"experiment": "{experiment}", "seed": "{seed}", "figure": "misclassified"},
+        ),
+        reliability=report(
+            f"{RUN}/reliability.png",
+            caption="../report/reliability.rst",
+            category="Runs",
+            subcategory="{experiment}",
+            labels={"experiment": "{experiment}", "seed": "{seed}", "figure": "reliability"},
         ),
         per_class=report(
             f"{RUN}/per_class.html",

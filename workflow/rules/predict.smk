@@ -5,6 +5,7 @@ rule predict:
         split=rules.split.output.npz,
     output:
         predictions=f"{RUN}/predictions.csv",
+        calibration=f"{RUN}/calibration.json",
     log:
         f"{RUN}/logs/predict.log",
     benchmark:
@@ -18,5 +19,6 @@ rule predict:
         runtime=job_resources("predict")["runtime"],
     params:
         backend=config["backend"],
+        tta=config["predict"]["tta"],
     script:
         "../scripts/predict.py"

@@ -5,4 +5,5 @@ use_backend(snakemake.params.backend, snakemake.threads)  # before anything impo
 from galaxy10.predict import predict
 
 inputs = snakemake.input
-predict(inputs.model, inputs.record, inputs.split, snakemake.output.predictions)
+out = snakemake.output
+predict(inputs.model, inputs.record, inputs.split, out.predictions, out.calibration, snakemake.params.tta)
