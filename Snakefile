@@ -19,6 +19,7 @@ include: "workflow/rules/predict.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/compare.smk"
+include: "workflow/rules/classify.smk"
 
 
 onsuccess:
@@ -30,3 +31,4 @@ rule all:
     input:
         run_targets(),
         rules.compare.output,
+        classify_targets(),

@@ -17,7 +17,8 @@ from astropy.io import fits
 from PIL import Image
 
 from galaxy10.classes import CLASS_NAMES, DECALS_CLASS_NAMES
-from galaxy10.classify import NoImagesError, classify, ensemble_probabilities, probability_columns, tempered
+from galaxy10.calibration import apply_temperature
+from galaxy10.classify import NoImagesError, classify, model_probabilities, probability_columns
 from galaxy10.cli import main
 from galaxy10.cutouts import LUPTON_Q, LUPTON_STRETCH, expand, fit_to_size, read_batches
 from galaxy10.inference import predict_probabilities
@@ -212,11 +213,9 @@ def test_other_sizes_are_cropped_and_resized(tmp_path, model, net, images):
 
 def test_ensemble_is_the_mean_of_tempered_probabilities(net, images):
     p = predict_probabilities(net, images, 256)
-    np.testing.assert_allclose(tempered(p, 1.0), p, rtol=1e-5)
-    flat = tempered(p, 3.0)
-    np.testing.assert_allclose(flat.sum(axis=1), 1, rtol=1e-6)
+    flat = apply_temperature(p, 3.0)
     assert (flat.max(axis=1) < p.max(axis=1)).all() and (flat.argmax(axis=1) == p.argmax(axis=1)).all()
-    mean = ensemble_probabilities([(net, None), (net, 3.0)], images, 256)
+    mean = model_probabilities([(net, None), (net, 3.0)], images, 256)
     np.testing.assert_allclose(mean, (p + flat) / 2, atol=1e-6)
 
 
@@ -229,8 +228,23 @@ def test_console_entry_point_writes_the_table(tmp_path, model, images):
     assert done.returncode == 0, done.stderr
     assert "5 of 5 images classified" in done.stdout
     assert len(table(tmp_path / "out")) == 5 and (tmp_path / "out" / "contact_sheet.png").is_file()
-    helped = subprocess.run([*command[:3], "--help"], env=env, capture_output=True, text=True, timeout=60)
+    installed = Path(sys.executable).with_name("galaxy10-classify")  # the console script pip installs
+    helped = subprocess.run([installed, "--help"], env=env, capture_output=True, text=True, timeout=60)
     assert helped.returncode == 0 and "--input" in helped.stdout and "--class-names" in helped.stdout
+
+
+def test_the_runs_calibration_beside_the_model_is_applied_unless_told_not_to(tmp_path, model, net, images):
+    run = tmp_path / "run"
+    run.mkdir()
+    shutil.copy(model, run / "model.keras")
+    (run / "calibration.json").write_text(json.dumps({"temperature": 3.0}))
+    folder = write_pictures(tmp_path / "png", images[:4])
+    raw = predict_probabilities(net, images[:4], 256)
+    assert main([str(run / "model.keras"), "--input", str(folder), "--out", str(tmp_path / "cal"), "-q"]) == 0
+    np.testing.assert_allclose(probabilities_of(table(tmp_path / "cal")), apply_temperature(raw, 3.0), atol=1e-6)
+    assert main([str(run / "model.keras"), "--input", str(folder), "--out", str(tmp_path / "raw"), "-q",
+                 "--uncalibrated"]) == 0
+    np.testing.assert_allclose(probabilities_of(table(tmp_path / "raw")), raw, atol=1e-6)
 
 
 def test_console_errors_are_one_line(tmp_path, model, capsys):

@@ -17,12 +17,15 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from PIL import Image
 from bad_inputs import BAD_FILES
 from conftest import require
 
+from galaxy10.calibration import apply_temperature
 from galaxy10.classes import CLASS_NAMES, DECALS_CLASS_NAMES
 from galaxy10.download import sha256sum
 from galaxy10.models import RandomTranspose  # noqa: F401  (lets keras load the saved models)
+from galaxy10.synthetic import render
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--cores", "2"]
@@ -112,10 +115,21 @@ def check_outputs(run):
         assert board.loc[name, "accuracy_mean"] == pytest.approx(np.mean(accuracies), abs=1e-4)
         assert board.loc[name, "accuracy_std"] == pytest.approx(np.std(accuracies, ddof=1), abs=1e-4)
         assert board.loc[name, "parameters"] == PARAMETERS[SMALL["experiments"][name]["model"]]
+        tables = [pd.read_csv(run / OUT / name / f"seed{seed}" / "predictions.csv") for seed in SEEDS]
+        ensemble = np.mean([t[[f"cal_{k}" for k in range(10)]].to_numpy() for t in tables], axis=0)
+        expected = np.mean(ensemble.argmax(axis=1) == tables[0]["test"])  # the mean of the seeds' probabilities
+        assert board.loc[name, "ensemble_accuracy"] == pytest.approx(expected, abs=1e-4)
+        collapsed = [json.loads((run / OUT / name / f"seed{s}" / "metrics.json").read_text())["collapsed"] for s in SEEDS]
+        assert board.loc[name, "collapsed_seeds"] == sum(reason is not None for reason in collapsed)
     assert list(board["accuracy_mean"]) == sorted(board["accuracy_mean"], reverse=True)
+    differences = pd.read_csv(run / OUT / "differences.csv")
+    pairs = {(row.experiment, row.against) for row in differences.itertuples()}
+    assert pairs == {(a, b) for a in EXPERIMENTS for b in EXPERIMENTS if a != b}  # the reference is also the best
+    assert (differences["accuracy_low"] <= differences["accuracy_high"]).all()
     html = (run / OUT / "leaderboard.html").read_text()
-    assert all(name in html for name in EXPERIMENTS) and "±" in html
-    assert_png(run / OUT / "leaderboard.png", min_width=400)
+    assert all(name in html for name in EXPERIMENTS) and "±" in html and "significant" in html
+    for figure in ("leaderboard", "differences", "per_class_recall"):
+        assert_png(run / OUT / f"{figure}.png", min_width=400)
 
 
 def assert_png(path, min_width):
@@ -148,6 +162,9 @@ def check_run(folder, settings, seed, split, labels):
 
     predictions = pd.read_csv(folder / "predictions.csv")
     probabilities = predictions[[f"prob_{k}" for k in range(10)]].to_numpy()
+    calibrated = predictions[[f"cal_{k}" for k in range(10)]].to_numpy()
+    temperature = json.loads((folder / "calibration.json").read_text())["temperature"]
+    assert np.allclose(calibrated, apply_temperature(probabilities, temperature), atol=1e-5)
     assert list(predictions.columns[:3]) == ["predict", "test", "source_index"]
     assert np.array_equal(predictions["source_index"], split["idx_test"])
     assert np.array_equal(predictions["test"], labels[predictions["source_index"]])
@@ -165,8 +182,9 @@ def check_run(folder, settings, seed, split, labels):
     assert confusion.sum() == len(predictions) and np.trace(confusion) == correct.sum()
     assert (folder / "logs" / "train.log").read_text().count("Epoch") == settings["epochs"]
 
-    for figure in ("learning_curves", "confusion_matrix", "misclassified"):
-        assert_png(folder / f"{figure}.png", min_width=500)
+    assert set(metrics["calibration"]) == {"raw", "calibrated"}
+    for figure in ("learning_curves", "confusion_matrix", "misclassified", "reliability"):
+        assert_png(folder / f"{figure}.png", min_width=400)
     per_class = (folder / "per_class.html").read_text()
     for row in metrics["per_class"]:
         assert row["name"] in per_class and f"<td>{row['support']}</td>" in per_class
@@ -354,13 +372,40 @@ def test_training_killed_mid_run_goes_on_from_its_checkpoint(tmp_path):
 
 
 @slow
+def test_classify_builds_what_it_needs_from_a_clean_folder(tmp_path):
+    cutouts = tmp_path / "my_galaxies"
+    cutouts.mkdir()
+    images = render(np.arange(10) % 10, np.random.default_rng(0))
+    for k, image in enumerate(images):
+        Image.fromarray(image).save(cutouts / f"galaxy{k}.png")
+    (cutouts / "notes.txt").write_text("not an image")
+    config = small_config({"seed_dnn": {"model": "seed_dnn", "epochs": 1}}, seeds=[1])
+    config["classify"] = {"inputs": [str(cutouts)]}
+    write_config(tmp_path, config)
+    target = OUT / "classify" / "my_galaxies" / "classes.csv"
+    jobs = planned_jobs(tmp_path, str(target))
+    assert jobs["train"] == 1 and jobs["classify"] == 1 and "figures" not in jobs  # only what it needs
+    snakemake(tmp_path, str(target))
+    table = pd.read_csv(tmp_path / target)
+    assert len(table) == 11 and table["error"].notna().sum() == 1
+    assert "notes.txt" in table.loc[table["error"].notna(), "file"].item()
+    assert set(table["predicted_name"].dropna()) <= set(CLASS_NAMES)
+    assert_png(tmp_path / target.with_name("contact_sheet.png"), min_width=400)
+    assert planned_jobs(tmp_path, str(target)) == {}
+
+
+@slow
 def test_report_holds_every_figure_with_its_caption(run):
     snakemake(run, "--report", "report.html")
     html = (run / "report.html").read_text()
-    assert html.count("iVBORw0KGgo") >= 3 * RUNS + 1  # every PNG figure embedded (base64 of the PNG signature)
-    for name in ("learning_curves.png", "confusion_matrix.png", "misclassified.png", "per_class.html", "leaderboard"):
+    assert html.count("iVBORw0KGgo") >= 4 * RUNS + 3  # every PNG figure embedded (base64 of the PNG signature)
+    figures = ("learning_curves.png", "confusion_matrix.png", "misclassified.png", "reliability.png", "per_class.html",
+               "leaderboard", "differences.png", "per_class_recall.png")
+    for name in figures:
         assert name in html
-    for caption in ("normalised by true class", "most confidently misclassified", "standard deviation over the seeds"):
+    captions = ("normalised by true class", "most confidently misclassified", "standard deviation over the seeds",
+                "paired bootstrap interval", "temperature scaling")
+    for caption in captions:
         assert caption in html
 
 

@@ -17,15 +17,19 @@ from pathlib import Path
 import keras
 import matplotlib
 import numpy as np
+import pandas as pd
 from tqdm import tqdm
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from .calibration import apply_temperature, ensemble_probabilities  # noqa: E402
+from .cli import class_names  # noqa: E402
 from .cutouts import expand, read_batches  # noqa: E402
 from .inference import predict_probabilities  # noqa: E402
 from .io import atomic_output  # noqa: E402
 from .models import ARCHITECTURES  # noqa: E402, F401  (registers the custom layers that saved models use)
+from .settings import model_temperature, read_record  # noqa: E402
 
 SHOWN_ERRORS = 3  # how many of the items' errors the message says when no image could be read
 SHEET_COLUMNS = 10
@@ -58,20 +62,14 @@ def load_models(models) -> list:
     return nets
 
 
-def tempered(probabilities: np.ndarray, temperature: float) -> np.ndarray:
-    """softmax(log p / T): a calibrated model's probabilities from its raw ones; T > 1 softens them."""
-    logits = np.log(np.maximum(probabilities, np.finfo(np.float32).tiny)) / temperature
-    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return exp / exp.sum(axis=1, keepdims=True)
-
-
-def ensemble_probabilities(nets, images, batch_size: int, tta: bool = False) -> np.ndarray:
-    """The mean over the models of each one's (tempered) probabilities: a seed ensemble's prediction."""
-    total = 0
+def model_probabilities(nets, images, batch_size: int, tta: bool = False) -> np.ndarray:
+    """The mean over the models of each one's probabilities, tempered by its temperature where it has one: a
+    seed ensemble's prediction."""
+    members = []
     for net, temperature in nets:
         probabilities = predict_probabilities(net, images, batch_size, tta)
-        total = total + (probabilities if temperature is None else tempered(probabilities, temperature))
-    return (total / len(nets)).astype(np.float32)
+        members.append(probabilities if temperature is None else apply_temperature(probabilities, temperature))
+    return ensemble_probabilities(members).astype(np.float32)
 
 
 def probability_columns(class_names) -> list[str]:
@@ -125,7 +123,7 @@ def _write_table(nets, items, out, class_names, tta, batch_size, progress, sheet
         writer = csv.writer(table)
         writer.writerow(header)
         for batch, images, batch_errors in read_batches(items, height, width, batch_size):
-            classified = zip(images, ensemble_probabilities(nets, images, batch_size, tta))
+            classified = zip(images, model_probabilities(nets, images, batch_size, tta))
             for item, error in zip(batch, batch_errors):
                 row = "" if item.row is None else item.row
                 if error:
@@ -164,3 +162,17 @@ def contact_sheet(entries, out, columns=SHEET_COLUMNS):
     with atomic_output(out) as tmp:
         fig.savefig(tmp, format="png", dpi=DPI)
     plt.close(fig)
+
+
+def classify_with_runs(model_paths, inputs, table_out, sheet_out, leaderboard=None, tta=False) -> dict:
+    """The workflow's classify stage: the given runs' models as one ensemble, each with the temperature its run
+    fitted (calibration.json beside it) and the class names its run recorded; with a `leaderboard`, only the runs
+    of its best experiment. Writes `table_out` and `sheet_out`, which must share a folder."""
+    if Path(table_out).parent != Path(sheet_out).parent:
+        raise ValueError(f"{table_out} and {sheet_out} must be in one folder")
+    if leaderboard is not None:
+        best = pd.read_csv(leaderboard, index_col="experiment").index[0]
+        model_paths = [path for path in model_paths if read_record(Path(path).with_name("run.json"))["experiment"] == best]
+        print(f"best experiment: {best}, {len(model_paths)} seeds")
+    members = [(path, model_temperature(path)) for path in model_paths]
+    return classify(members, [inputs], Path(table_out).parent, class_names(None, model_paths), tta=tta)

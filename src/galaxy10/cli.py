@@ -11,10 +11,10 @@ import os
 import sys
 from pathlib import Path
 
-from .classes import CLASS_NAMES, DECALS_CLASS_NAMES
+from .classes import CLASS_NAMES, DATASETS
+from .settings import model_temperature
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before anything imports TensorFlow
-NAMED_CLASSES = {"sdss": CLASS_NAMES, "decals": DECALS_CLASS_NAMES}
 
 
 def positive(text) -> int:
@@ -40,8 +40,10 @@ def parser() -> argparse.ArgumentParser:
         nargs="+",
         type=float,
         metavar="T",
-        help="calibration temperature: one for all models, or one per model (default: none)",
+        help="calibration temperature: one for all models, or one per model (default: each model's from the "
+        "calibration.json the workflow writes beside it, if there is one)",
     )
+    p.add_argument("--uncalibrated", action="store_true", help="use no temperature, not even a calibration.json's")
     p.add_argument(
         "--class-names",
         metavar="sdss|decals|FILE",
@@ -57,8 +59,8 @@ def parser() -> argparse.ArgumentParser:
 def class_names(choice, model_paths) -> tuple:
     """The names the option asks for; else those in the run.json files beside the models, which must agree; else
     Galaxy10 SDSS's."""
-    if choice in NAMED_CLASSES:
-        return NAMED_CLASSES[choice]
+    if choice in DATASETS:
+        return DATASETS[choice].class_names
     if choice:
         if not Path(choice).is_file():
             raise FileNotFoundError(f"--class-names {choice}: not sdss, decals or a file")
@@ -77,12 +79,15 @@ def class_names(choice, model_paths) -> tuple:
     return next(iter(found), CLASS_NAMES)
 
 
-def temperatures(values, n_models) -> list:
+def temperatures(values, model_paths, uncalibrated=False) -> list:
+    """The given temperatures (one for all, or one per model); else each model's calibration.json's, if any."""
+    if uncalibrated:
+        return [None] * len(model_paths)
     if not values:
-        return [None] * n_models
-    if len(values) not in (1, n_models):
-        raise ValueError(f"--temperature takes one value or one per model ({n_models}), got {len(values)}")
-    return values * n_models if len(values) == 1 else values
+        return [model_temperature(path) for path in model_paths]
+    if len(values) not in (1, len(model_paths)):
+        raise ValueError(f"--temperature takes one value or one per model ({len(model_paths)}), got {len(values)}")
+    return values * len(model_paths) if len(values) == 1 else values
 
 
 def main(argv=None) -> int:
@@ -91,7 +96,7 @@ def main(argv=None) -> int:
         missing = [path for path in args.models if not Path(path).is_file()]
         if missing:  # before the slow import of Keras
             raise FileNotFoundError(f"{missing[0]}: no such model file")
-        models = list(zip(args.models, temperatures(args.temperature, len(args.models))))
+        models = list(zip(args.models, temperatures(args.temperature, args.models, args.uncalibrated)))
         names = class_names(args.class_names, args.models)
         from .classify import classify
 

@@ -61,3 +61,9 @@ class TrainingSettings:
 def read_record(path) -> dict:
     """A run's record (run.json), as training wrote it: the experiment, its settings, the data set's facts."""
     return json.loads(Path(path).read_text())
+
+
+def model_temperature(model_path) -> float | None:
+    """The calibration temperature of a run's model (calibration.json beside it, written by predict), if any."""
+    calibration = Path(model_path).with_name("calibration.json")
+    return json.loads(calibration.read_text())["temperature"] if calibration.is_file() else None

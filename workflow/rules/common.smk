@@ -58,6 +58,31 @@ def job_resources(rule_name):
     return config["resources"][rule_name]
 
 
+CLASSIFY = {
+    os.path.splitext(os.path.basename(os.path.normpath(path)))[0]: path for path in config["classify"]["inputs"]
+}
+if len(CLASSIFY) < len(config["classify"]["inputs"]):
+    raise ValueError(f"classify.inputs: two inputs have the same name: {config['classify']['inputs']}")
+
+
+def classify_models(wildcards):
+    """The models `classify.model` names, each with what the classify stage reads beside it."""
+    choice = config["classify"]["model"]
+    if choice == "best":  # every run's; the leaderboard picks the experiment
+        experiments = EXPERIMENTS
+    elif choice in config["experiments"]:
+        experiments = [choice]
+    else:
+        return {"models": [choice]}  # a model file, with the calibration.json beside it if there is one
+    folders = expand(RUN, experiment=experiments, seed=SEEDS)
+    return {
+        "models": [os.path.join(folder, "model.keras") for folder in folders],
+        "calibrations": [os.path.join(folder, "calibration.json") for folder in folders],
+        "records": [os.path.join(folder, "run.json") for folder in folders],
+        **({"leaderboard": rules.compare.output.csv} if choice == "best" else {}),
+    }
+
+
 def runs(pattern):
     """`pattern` filled in for every experiment to run and every seed."""
     return expand(pattern, experiment=EXPERIMENTS, seed=SEEDS)
@@ -67,6 +92,10 @@ def run_targets():
     """Every run's products, the model too, so that deleting any of them rebuilds it."""
     products = [*rules.train.output, *rules.predict.output, *rules.evaluate.output, *rules.figures.output]
     return [path for pattern in products for path in runs(pattern)]
+
+
+def classify_targets():
+    return expand(rules.classify.output.table, name=CLASSIFY)
 
 
 def warn_of_collapsed_runs():

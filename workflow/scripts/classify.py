@@ -1,0 +1,9 @@
+from galaxy10.runtime import redirect_output, use_backend
+
+redirect_output(snakemake.log[0])
+use_backend(snakemake.params.backend, snakemake.threads)  # before anything imports keras
+from galaxy10.classify import classify_with_runs
+
+inputs, out, p = snakemake.input, snakemake.output, snakemake.params
+leaderboard = inputs.leaderboard if p.model == "best" else None
+print(classify_with_runs(inputs.models, inputs.cutouts, out.table, out.sheet, leaderboard, p.tta))
