@@ -33,16 +33,39 @@ SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snake
 GOAL_RSS_MB = {False: 1000, True: 6000}  # per stage: SDSS size, DECaLS size
 GOAL_NOOP_S = 1.5
 
-# One run of the real training code; prints the seconds of each epoch from the history it writes.
+# One model trained two ways in one process, on the same split, backend and batch: the project's train() and the
+# plain way (the notebook's: float32 arrays scaled beforehand, held in memory, model.fit). Prints each epoch's
+# seconds, validation included, for both.
 EPOCH_TIMER = """
-import json, sys, tempfile
+import json, sys, tempfile, time
 from pathlib import Path
+import numpy as np
 from galaxy10.runtime import use_backend
 use_backend(sys.argv[1], 2)
+import keras
+from galaxy10.models import build_model
+from galaxy10.split import load_split
 from galaxy10.training import train
+
+settings = json.loads(sys.argv[3])
+seed = settings.pop("seed")
 out = Path(tempfile.mkdtemp())
-history = train(sys.argv[2], out / "m.keras", out / "h.csv", **json.loads(sys.argv[3]))
-print(json.dumps(list(history["seconds"])))
+project = list(train(sys.argv[2], out / "m.keras", out / "h.csv", settings=settings, seed=seed)["seconds"])
+
+(x, y, _, scale), (xv, yv, _, _) = load_split(sys.argv[2], "train"), load_split(sys.argv[2], "valid")
+x, xv = (np.asarray(images, np.float32) * np.float32(scale) for images in (x, xv))
+keras.utils.set_random_seed(seed)
+net = build_model(settings["model"], x.shape[1:], 1.0, settings.get("augment", False))
+net.compile(optimizer=keras.optimizers.Adam(settings["learning_rate"]), loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"])
+plain = []
+timer = keras.callbacks.LambdaCallback(
+    on_epoch_begin=lambda epoch, logs: plain.append(-time.perf_counter()),
+    on_epoch_end=lambda epoch, logs: plain.__setitem__(-1, plain[-1] + time.perf_counter()),
+)
+net.fit(x, y, batch_size=settings["batch_size"], epochs=settings["epochs"], validation_data=(xv, yv),
+        callbacks=[timer], verbose=0)
+print(json.dumps({"project": project, "plain": plain}))
 """
 
 # numpy's float32 matmul on this machine's cores: the peak the FLOP bounds use
@@ -116,7 +139,7 @@ def download_bench(h5: Path, workdir: Path) -> dict:
     return {"stage": "download (local HTTP, incl. 2 sha256 passes)", "wall_s": wall, "peak_rss_mb": float(out)}
 
 
-def epoch_seconds(backend, split, settings) -> list:
+def epoch_seconds(backend, split, settings) -> dict:
     out = subprocess.run(
         [sys.executable, "-c", EPOCH_TIMER, backend, str(split), json.dumps(settings)],
         capture_output=True, text=True, check=True,
@@ -182,25 +205,34 @@ def main():
     write_split(small / "Galaxy10.h5", small / "split.npz", seed=42)
     timings = [("seed_dnn", results / "split.npz", batch) for batch in (32, 256)]
     timings += [(name, small / "split.npz", None) for name in ("galaxy10_cnn", "small_cnn")]
-    print("seconds per epoch (median after the first) against the bound: training FLOPs (3 × forward, per")
-    print("training image) at that peak; validation is in the epoch, not in the bound")
-    print("backend      model          batch  train n  s/epoch  bound s  ratio")
+    print("seconds per epoch (median after the first), validation included: the project's train() and the plain way")
+    print("(float32 arrays in memory, model.fit) side by side in one process, same backend, batch and data; the")
+    print("bound is the training FLOPs (3 × forward, per training image) at that peak")
+    print("backend      model          batch  train n  project  plain  plain/project  bound s  project/bound")
     defaults = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["experiments"]
+    notebook = {}
     for backend in ("tensorflow", "jax", "torch"):
         if find_spec(backend) is None:
             print(f"{backend:<12} not installed")
             continue
         for name, split, batch in timings:
-            settings = {**defaults[name], "epochs": args.epochs, "seed": 1, "keep_best": False}
+            settings = {**defaults[name], "epochs": args.epochs, "seed": 1}
             settings["batch_size"] = batch or settings["batch_size"]
-            for key in ("reduce_lr", "early_stopping"):
+            for key in ("reduce_lr", "early_stopping", "keep_best"):
                 settings.pop(key, None)
             with np.load(split) as npz:
                 n_train, shape = len(npz["y_train"]), npz["x_train"].shape[1:]
             bound = 3 * forward_flops(settings["model"], shape) * n_train / peak
-            seconds = statistics.median(epoch_seconds(backend, split, settings)[1:])
-            print(f"{backend:<12} {name:<14} {settings['batch_size']:>5}  {n_train:>7}  {seconds:7.2f}  "
-                  f"{bound:7.2f}  {seconds / bound:5.1f}×")
+            seconds = {way: statistics.median(times[1:]) for way, times in epoch_seconds(backend, split, settings).items()}
+            print(f"{backend:<12} {name:<14} {settings['batch_size']:>5}  {n_train:>7}  {seconds['project']:7.2f}  "
+                  f"{seconds['plain']:5.2f}  {seconds['plain'] / seconds['project']:12.2f}×  {bound:7.2f}  "
+                  f"{seconds['project'] / bound:12.1f}×")
+            if backend == "tensorflow":
+                notebook[name, settings["batch_size"]] = seconds["plain"]
+            else:
+                key = (name, settings["batch_size"])
+                print(f"{'':<12} {'':<14} {'':>5}  the notebook's way (plain, TensorFlow) / this: "
+                      f"{notebook.get(key, float('nan')) / seconds['project']:.2f}×")
 
 
 if __name__ == "__main__":

@@ -54,10 +54,14 @@ def test_npz_holds_uint8_images_of_the_recorded_rows(small_h5, tmp_path):
             assert npz[f"x_{part}"].dtype == np.uint8
             assert np.array_equal(npz[f"x_{part}"], images[npz[f"idx_{part}"]])
             assert np.array_equal(npz[f"y_{part}"], labels[npz[f"idx_{part}"]])
-    stored, y, rows, scale = load_split(out, "test")
-    assert stored.shape == (80, 69, 69, 3) and len(stored) == 80
+    in_memory, _, _, _ = load_split(out, "test")
+    assert isinstance(in_memory, np.ndarray)  # small parts are held in memory
+    stored, y, rows, scale = load_split(out, "test", in_memory=False)  # large ones are read batch by batch
+    assert not isinstance(stored, np.ndarray)
+    assert stored.shape == (80, 69, 69, 3) and len(stored) == 80 and stored.nbytes == 80 * 69 * 69 * 3
     assert np.array_equal(stored[[7, 2, 79]], images[rows[[7, 2, 79]]])
-    assert np.array_equal(np.asarray(stored), images[rows])
+    assert np.array_equal(stored[5:17], images[rows[5:17]]) and stored[5:17].flags.writeable
+    assert np.array_equal(np.asarray(stored), images[rows]) and np.array_equal(in_memory, images[rows])
 
 
 def test_split_records_the_data_sets_name_and_class_names(small_h5, tmp_path):

@@ -2,11 +2,14 @@ import json
 import os
 import subprocess
 import sys
+from importlib.util import find_spec
 
 import keras
 import numpy as np
 import pandas as pd
 import pytest
+
+from conftest import require
 
 from galaxy10.batches import ImageBatches
 from galaxy10.calibration import apply_temperature
@@ -173,3 +176,17 @@ def test_backend_is_chosen_before_keras_is_imported():
         use_backend("jax", 1)  # keras is already imported in this process
     with pytest.raises(ValueError, match="theano"):
         use_backend("theano", 1)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("KERAS_BACKEND") == "jax", reason="runs this module's tests on JAX")
+def test_training_resume_and_prediction_also_pass_on_jax():
+    """This module's tests once more, with JAX as Keras' backend (fixed when keras is imported: a new process)."""
+    require(find_spec("jax"), "JAX", "pip install -r requirements.txt (it installs jax and jaxlib)")
+    env = {**os.environ, "KERAS_BACKEND": "jax"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__, "-k", "not backend_is_chosen"],
+        capture_output=True, text=True, env=env, timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert " passed" in result.stdout and " failed" not in result.stdout

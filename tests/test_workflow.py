@@ -25,6 +25,7 @@ from galaxy10.calibration import apply_temperature
 from galaxy10.classes import CLASS_NAMES, DECALS_CLASS_NAMES
 from galaxy10.download import sha256sum
 from galaxy10.models import RandomTranspose  # noqa: F401  (lets keras load the saved models)
+from galaxy10.runtime import choose_backend
 from galaxy10.synthetic import render
 
 REPO = Path(__file__).resolve().parents[1]
@@ -155,6 +156,7 @@ def check_run(folder, settings, seed, split, labels):
     assert model.count_params() == record["parameters"] == PARAMETERS[settings["model"]]
     assert record["provenance"]["split"] == DEFAULT_SPLIT and record["versions"]["keras"] == keras.__version__
     assert record["experiment"] == folder.parent.name and record["class_names"] == list(CLASS_NAMES)
+    assert record["backend"] == choose_backend("auto", settings["model"])  # JAX for the dense network
     assert record["split_sha256"] == sha256sum(folder.parents[1] / "split.npz")
     assert record["source_sha256"] == sha256sum(folder.parents[1] / "Galaxy10.h5")
     if settings.get("keep_best"):

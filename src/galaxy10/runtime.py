@@ -3,10 +3,23 @@
 import os
 import sys
 import traceback
+from importlib.util import find_spec
 
 from .io import InputError
 
 BACKENDS = ("tensorflow", "jax", "torch")
+# The backend each model trains fastest with on CPUs, measured side by side by bench/pipeline.py (README, "Speed
+# and memory"): the dense networks on JAX, the convolutional ones on TensorFlow. On GPUs, JAX.
+FASTEST_ON_CPU = {"seed_dnn": "jax", "deep_dnn": "jax"}
+
+
+def choose_backend(name: str, model: str | None = None, gpus: int = 0) -> str:
+    """`name`, or for "auto" the fastest measured backend for `model` (TensorFlow where JAX is not installed)."""
+    if name != "auto":
+        return name
+    if find_spec("jax") is None:
+        return "tensorflow"
+    return "jax" if gpus else FASTEST_ON_CPU.get(model, "tensorflow")
 
 
 def redirect_output(log_path) -> None:

@@ -16,6 +16,7 @@ from .io import InputError, atomic_output
 PARTS = ("train", "valid", "test")
 SCALE = 1 / 255  # the seed's normalisation; the models apply it, so no float copy of the data is ever made
 READ_BYTES = 64 << 20  # source bytes read at a time
+IN_MEMORY_BYTES = 1 << 30  # a part this small is held in memory: SDSS's train part is 0.2 GB, DECaLS's 2.2 GB
 
 
 def split_indices(labels, test_size=0.2, valid_size=0.2, seed=0, stratify=False) -> dict:
@@ -106,7 +107,16 @@ class StoredImages:
     def __len__(self):
         return self.shape[0]
 
+    @property
+    def nbytes(self) -> int:
+        return self.shape[0] * self._row_bytes
+
     def __getitem__(self, rows) -> np.ndarray:
+        if isinstance(rows, slice) and rows.step in (None, 1):  # contiguous rows: one read
+            start, stop, _ = rows.indices(self.shape[0])
+            count = max(0, stop - start)
+            data = os.pread(self._file.fileno(), count * self._row_bytes, self._offset + start * self._row_bytes)
+            return np.frombuffer(data, self.dtype).reshape((count,) + self.shape[1:]).copy()
         rows = np.arange(self.shape[0])[rows]  # any index numpy accepts, checked against the length
         out = np.empty((len(rows),) + self.shape[1:], self.dtype)
         buffer = out.reshape(len(rows), -1).view(np.uint8)
@@ -126,11 +136,16 @@ def split_facts(path) -> dict:
                 "source_sha256": str(npz["source_sha256"])}
 
 
-def load_split(path, part: str):
+def load_split(path, part: str, in_memory: bool | None = None):
     """(images, labels, source rows) of one part, plus the scale the model must apply.
 
-    The images come as `StoredImages`, read from disk batch by batch; labels and rows as arrays.
+    The images are read into memory as one uint8 array when they take at most IN_MEMORY_BYTES (or `in_memory` is
+    true): batches are then slices of an array, with no reads. Larger parts (DECaLS) come as `StoredImages`, read
+    from disk batch by batch, so memory stays flat. Labels and rows are arrays.
     """
     with np.load(path) as npz:
         labels, rows, scale = npz[f"y_{part}"], npz[f"idx_{part}"], float(npz["scale"])
-    return StoredImages(path, f"x_{part}"), labels, rows, scale
+    images = StoredImages(path, f"x_{part}")
+    if in_memory or (in_memory is None and images.nbytes <= IN_MEMORY_BYTES):
+        images = images[:]
+    return images, labels, rows, scale

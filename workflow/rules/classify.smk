@@ -24,7 +24,7 @@ rule classify:
         mem_mb=job_resources("predict")["mem_mb"],
         runtime=job_resources("predict")["runtime"],
     params:
-        backend=config["backend"],
+        backend=choose_backend(config["backend"], gpus=job_resources("predict")["gpu"]),
         model=config["classify"]["model"],
         tta=config["classify"]["tta"],
     script:

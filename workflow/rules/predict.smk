@@ -18,7 +18,7 @@ rule predict:
         mem_mb=job_resources("predict")["mem_mb"],
         runtime=job_resources("predict")["runtime"],
     params:
-        backend=config["backend"],
+        backend=job_backend("predict"),
         tta=config["predict"]["tta"],
     script:
         "../scripts/predict.py"

@@ -17,7 +17,7 @@ rule train:
         mem_mb=job_resources("train")["mem_mb"],
         runtime=job_resources("train")["runtime"],
     params:
-        backend=config["backend"],
+        backend=job_backend("train"),
         seed=lambda wildcards: int(wildcards.seed),
         experiment=lambda wildcards: wildcards.experiment,
         settings=lambda wildcards: SETTINGS[wildcards.experiment],
