@@ -1,0 +1,91 @@
+"""The comparison: seed ensembles, collapsed runs, and differences whose verdicts are known by construction."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from galaxy10.classes import CLASS_NAMES
+from galaxy10.compare import write_comparison
+from galaxy10.evaluate import compute_metrics
+
+N = 2000
+
+
+def fake_run(folder, experiment, seed, labels, correct_share, rng):
+    """A run folder whose calibrated predictions are right on `correct_share` of the images, wrong elsewhere."""
+    folder.mkdir(parents=True)
+    right = rng.random(len(labels)) < correct_share
+    predicted = np.where(right, labels, (labels + 1 + rng.integers(0, 9, len(labels))) % 10)
+    probabilities = np.full((len(labels), 10), 0.3 / 9)
+    probabilities[np.arange(len(labels)), predicted] = 0.7
+    table = pd.DataFrame({"predict": predicted, "test": labels, "source_index": np.arange(len(labels))})
+    for prefix in ("prob_", "cal_"):
+        for k in range(10):
+            table[f"{prefix}{k}"] = probabilities[:, k]
+    table.to_csv(folder / "predictions.csv", index=False)
+    metrics = compute_metrics(labels, predicted, CLASS_NAMES)
+    metrics["calibration"] = {"raw": {"ece": 0.2}, "calibrated": {"ece": 0.05}}
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    record = {"experiment": experiment, "seed": seed, "model": "seed_dnn", "parameters": 1, "train_seconds": 1.0,
+              "class_names": list(CLASS_NAMES)}
+    (folder / "run.json").write_text(json.dumps(record))
+    return folder / "run.json", probabilities
+
+
+def test_differences_are_significant_only_where_they_were_built_in(tmp_path):
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 10, N)
+    records, members = [], {}
+    for experiment, share in (("strong", 0.9), ("weak", 0.6)):
+        for seed in (1, 2):
+            record, probabilities = fake_run(tmp_path / experiment / f"seed{seed}", experiment, seed, labels, share, rng)
+            records.append(record)
+            members.setdefault(experiment, []).append(probabilities)
+    # a copy of weak's runs under another name: it cannot differ from weak
+    for seed in (1, 2):
+        folder = tmp_path / "weak_copy" / f"seed{seed}"
+        folder.mkdir(parents=True)
+        for name in ("predictions.csv", "metrics.json"):
+            (folder / name).write_text((tmp_path / "weak" / f"seed{seed}" / name).read_text())
+        record = json.loads((tmp_path / "weak" / f"seed{seed}" / "run.json").read_text()) | {"experiment": "weak_copy"}
+        (folder / "run.json").write_text(json.dumps(record))
+        records.append(folder / "run.json")
+
+    board, diffs, recalls = write_comparison(
+        records, "weak", tmp_path / "board.csv", tmp_path / "diffs.csv", tmp_path / "board.html", n_resamples=500
+    )
+    assert list(board.index)[0] == "strong" and list(recalls.index) == list(board.index)
+    ensemble = np.mean(members["strong"], axis=0).argmax(axis=1)  # the mean of the seeds' probabilities
+    assert board.loc["strong", "ensemble_accuracy"] == pytest.approx(np.mean(ensemble == labels))
+    verdict = diffs.set_index(["experiment", "against"])
+    assert verdict.loc[("strong", "weak"), "accuracy_significant"]
+    assert verdict.loc[("strong", "weak"), "balanced_accuracy_significant"]
+    assert verdict.loc[("strong", "weak"), "accuracy_low"] > 0.2
+    assert verdict.loc[("strong", "weak"), "mcnemar_p"] < 1e-6
+    assert not verdict.loc[("weak_copy", "weak"), "accuracy_significant"]
+    assert verdict.loc[("weak_copy", "weak"), "accuracy_diff"] == 0 and verdict.loc[("weak_copy", "weak"), "mcnemar_p"] == 1
+    assert set(verdict.index) == {(e, r) for r in ("weak", "strong") for e in ("strong", "weak", "weak_copy") if e != r}
+    html = (tmp_path / "board.html").read_text()
+    assert "not significant" in html and "+0.000 [+0.000, +0.000]" in html
+
+
+def test_collapsed_runs_are_counted(tmp_path):
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 10, 300)
+    record, _ = fake_run(tmp_path / "one" / "seed1", "one", 1, labels, 0.5, rng)
+    metrics = json.loads((tmp_path / "one" / "seed1" / "metrics.json").read_text())
+    (tmp_path / "one" / "seed1" / "metrics.json").write_text(json.dumps(metrics | {"collapsed": "predicts only 1 class"}))
+    board, diffs, _ = write_comparison([record], "seed_dnn", tmp_path / "b.csv", tmp_path / "d.csv", tmp_path / "b.html")
+    assert board.loc["one", "collapsed_seeds"] == 1 and diffs.empty
+
+
+def test_a_run_on_one_or_two_classes_is_flagged():
+    y = np.arange(100) % 10
+    assert "only 1 class" in compute_metrics(y, np.zeros(100, int), CLASS_NAMES)["collapsed"]
+    assert "only 2 classes" in compute_metrics(y, y % 2, CLASS_NAMES)["collapsed"]
+    three = np.where(y < 3, y, 0)  # right on three classes of ten: balanced accuracy 0.3 ≥ 1.5 × 0.1
+    assert compute_metrics(y, three, CLASS_NAMES)["collapsed"] is None
+    weak = np.where(y < 1, y, (y + 1) % 10)  # right on one class of ten only: 0.1 < 0.15
+    assert "below 1.5 × chance" in compute_metrics(y, weak, CLASS_NAMES)["collapsed"]
