@@ -17,7 +17,7 @@ def require(met, prerequisite: str, how: str) -> None:
         return
     message = f"needs {prerequisite}: {how}"
     if UNDER_CI:
-        pytest.fail(f"{message} (CI=true: .ci/run installs it, so a missing prerequisite is a failure)")
+        pytest.fail(f"{message} (under CI=true every prerequisite must be there, so this is a failure)")
     pytest.skip(message)
 
 
