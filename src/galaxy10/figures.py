@@ -149,7 +149,7 @@ def differences_plot(differences: pd.DataFrame, out):
     references = list(dict.fromkeys(differences["against"])) if len(differences) else []
     rows = max(1, differences["experiment"].nunique()) if len(differences) else 1
     fig, axes = plt.subplots(1, max(1, len(references)), figsize=(6.5 * max(1, len(references)), 1.2 + 0.6 * rows),
-                             squeeze=False)
+                             squeeze=False, layout="constrained")
     if not references:
         axes[0, 0].text(0.5, 0.5, "one experiment only: nothing to compare", ha="center")
         axes[0, 0].axis("off")
