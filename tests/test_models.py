@@ -2,6 +2,7 @@ import keras
 import numpy as np
 import pytest
 
+from galaxy10.io import InputError
 from galaxy10.models import build_model
 
 
@@ -56,3 +57,46 @@ def test_models_with_custom_layers_survive_saving(tmp_path):
     loaded = keras.saving.load_model(tmp_path / "m.keras")
     # oneDNN's convolutions differ between calls in the 4th decimal, so compare to that
     assert np.allclose(loaded.predict(images, verbose=0), model.predict(images, verbose=0), atol=2e-3)
+
+
+@pytest.mark.parametrize("width, depth", [(32, 2), (8, 1)])
+def test_resnet_takes_its_width_and_depth(width, depth):
+    model = build_model("resnet", (69, 69, 3), 1 / 255, width=width, depth=depth)
+    body = model.layers[-2]
+    convolutions = [layer for layer in body.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert convolutions[0].strides == (1, 1) and convolutions[0].filters == width  # the stem keeps every pixel
+    assert len(convolutions) == 1 + 3 * (2 * depth + 1)  # stem; per stage 2 per block and a projection
+    sides = [layer.output.shape[1] for layer in body.layers if isinstance(layer, keras.layers.Add)]
+    assert sides == [35] * depth + [18] * depth + [9] * depth and body.output.shape[-1] == 4 * width
+    if (width, depth) == (32, 2):
+        assert model.count_params() == 699_114  # config/README.md gives it
+
+
+def test_options_of_another_architecture_are_refused():
+    with pytest.raises(InputError, match="width"):
+        build_model("small_cnn", (69, 69, 3), 1 / 255, width=8)
+
+
+@pytest.mark.parametrize(
+    "name, low, high", [("ResNet50V2", -1, 1), ("EfficientNetV2B0", 0, 255), ("ConvNeXtTiny", 0, 255)]
+)
+def test_applications_get_the_input_range_they_expect_at_their_image_size(name, low, high):
+    model = build_model(name, (69, 69, 3), 1 / 255, image_size=32)
+    rescale, resize, body, head = model.layers
+    assert isinstance(resize, keras.layers.Resizing) and body.input_shape[1:] == (32, 32, 3)
+    extremes = np.asarray(rescale(np.array([0.0, 255.0]).reshape(1, 1, 2, 1)))
+    assert np.allclose(extremes.ravel(), [low, high], atol=1e-5)
+    assert head.units == 10 and body.output_shape == (None, head.kernel.shape[0])  # pooled to one vector
+
+
+def test_application_weights_come_from_a_file_or_imagenet(tmp_path, monkeypatch):
+    donor = keras.applications.EfficientNetV2B0(include_top=False, weights=None, input_shape=(32, 32, 3),
+                                                pooling="avg")
+    donor.save_weights(tmp_path / "body.weights.h5")
+    body = build_model("EfficientNetV2B0", (69, 69, 3), 1 / 255, image_size=32,
+                       weights=str(tmp_path / "body.weights.h5")).layers[2]
+    assert all(np.array_equal(a, b) for a, b in zip(body.get_weights(), donor.get_weights()))
+    asked = {}  # imagenet weights are downloaded on first use: offline, check that they are asked for
+    monkeypatch.setattr(keras.applications, "ConvNeXtTiny", lambda **kwargs: asked.update(kwargs) or donor)
+    build_model("ConvNeXtTiny", (69, 69, 3), 1 / 255, image_size=32, weights="imagenet")
+    assert asked["weights"] == "imagenet" and asked["include_top"] is False and asked["pooling"] == "avg"

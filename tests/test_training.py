@@ -190,3 +190,133 @@ def test_training_resume_and_prediction_also_pass_on_jax():
     )
     assert result.returncode == 0, result.stdout[-3000:]
     assert " passed" in result.stdout and " failed" not in result.stdout
+
+
+def test_adamw_on_a_cosine_with_warm_up_and_label_smoothing_logs_the_rate_it_reached(split, tmp_path):
+    settings = TrainingSettings("seed_dnn", epochs=3, learning_rate=0.002, optimizer="adamw", weight_decay=0.03,
+                                schedule="cosine", warmup_epochs=1, label_smoothing=0.2)
+    history = train(split, tmp_path / "m.keras", tmp_path / "h.csv", settings=settings, seed=0)
+    # warm-up to the full rate by the end of epoch 1, then half a cosine over the other two: 1/2 of it, then 0
+    assert list(history["lr"]) == pytest.approx([0.002, 0.001, 0.0], abs=1e-7)
+    model = keras.saving.load_model(tmp_path / "m.keras")
+    assert type(model.optimizer).__name__ == "AdamW" and model.optimizer.weight_decay == pytest.approx(0.03)
+    assert model.loss.get_config()["label_smoothing"] == pytest.approx(0.2)
+
+
+def test_class_weights_balanced_and_square_root_average_one_over_the_images():
+    from sklearn.utils.class_weight import compute_class_weight
+
+    from galaxy10.training import class_weights
+
+    labels = np.repeat([0, 1, 3], [100, 25, 4])
+    assert class_weights(labels, None) is None
+    balanced = class_weights(labels, "balanced")
+    assert np.allclose(balanced[[0, 1, 3]], compute_class_weight("balanced", classes=np.array([0, 1, 3]), y=labels))
+    root = class_weights(labels, "sqrt")
+    assert root[2] == 0 and root[3] / root[0] == pytest.approx(5) and root[1] / root[0] == pytest.approx(2)
+    for weights in (balanced, root):
+        assert weights[labels].mean() == pytest.approx(1)
+
+
+def test_the_best_epoch_is_the_monitors_after_min_epochs(tmp_path):
+    from galaxy10.training import Checkpoint
+
+    checkpoint = Checkpoint(tmp_path, "x", epochs=4, monitor="val_accuracy", min_epochs=1)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.stop_training = False  # as fit sets it
+    checkpoint.set_model(model)
+    # epoch 1 is best by both metrics but comes before min_epochs; of the rest, 3 has the best accuracy, 4 the loss
+    for val_accuracy, val_loss in [(0.9, 0.1), (0.5, 0.8), (0.7, 0.6), (0.6, 0.4)]:
+        checkpoint.on_epoch_begin(0)
+        checkpoint.on_epoch_end(len(checkpoint.state["history"]), {"val_accuracy": val_accuracy, "val_loss": val_loss})
+    assert checkpoint.state["best_epoch"] == 3 and checkpoint.state["finished"]
+    assert (tmp_path / checkpoint.state["best"]).exists()
+
+
+def test_early_stopping_waits_for_min_epochs_and_judges_by_the_monitor(split, tmp_path):
+    never_better = {"patience": 0, "min_delta": 1.0}  # stops at the second epoch it judges
+    settings = TrainingSettings("seed_dnn", epochs=6, early_stopping=never_better, keep_best=True,
+                                monitor="val_accuracy", min_epochs=2)
+    history = train(split, tmp_path / "m.keras", tmp_path / "h.csv", tmp_path / "run.json", settings=settings, seed=0)
+    assert list(history.index) == [1, 2, 3, 4]
+    assert json.loads((tmp_path / "run.json").read_text())["saved_epoch"] == history["val_accuracy"].loc[3:].idxmax()
+
+
+def test_mixed_precision_computes_in_float16_for_that_run_only(split, tmp_path):
+    settings = TrainingSettings("seed_dnn", epochs=1, mixed_precision=True)
+    train(split, tmp_path / "m.keras", tmp_path / "h.csv", settings=settings, seed=0)
+    assert keras.mixed_precision.dtype_policy().name == "float32"
+    model = keras.saving.load_model(tmp_path / "m.keras", compile=False)
+    assert model.layers[2].dtype_policy.name == "mixed_float16" and model.layers[2].compute_dtype == "float16"
+    assert model.layers[-1].compute_dtype == "float32"  # the softmax
+    assert model.predict(np.zeros((1, 69, 69, 3), np.uint8), verbose=0).dtype == np.float32
+
+
+def test_new_settings_are_checked():
+    for bad in ({"label_smoothing": 1.0}, {"optimizer": "sgd"}, {"weight_decay": 0.1}, {"schedule": "step"},
+                {"warmup_epochs": 10}, {"min_epochs": 10}, {"monitor": "val_f1"}, {"freeze_epochs": 1},
+                {"schedule": "cosine", "reduce_lr": {"monitor": "loss", "factor": 0.5, "patience": 1}},
+                {"width": 8}):
+        with pytest.raises(InputError, match=next(iter(bad))):
+            TrainingSettings("seed_dnn", **bad)
+    assert TrainingSettings("seed_dnn", optimizer="adamw").weight_decay == 0.004  # Keras' AdamW default
+    assert TrainingSettings("resnet").model_options() == {"width": 32, "depth": 2}
+    assert TrainingSettings("ResNet50V2").model_options() == {"image_size": 128, "weights": None}
+    with pytest.raises(InputError, match="image_size"):
+        TrainingSettings("ConvNeXtTiny", image_size=16)
+
+
+@pytest.fixture(scope="module")
+def donor(tmp_path_factory):
+    """A saved small_cnn, untrained: its weights are what a fine-tuning run must start from."""
+    from galaxy10.models import build_model
+
+    path = tmp_path_factory.mktemp("donor") / "donor.keras"
+    keras.utils.set_random_seed(7)
+    build_model("small_cnn", (69, 69, 3), 1 / 255).save(path)
+    return path
+
+
+def test_fine_tuning_starts_from_the_donors_body_and_freezes_it(split, donor, tmp_path):
+    settings = TrainingSettings("small_cnn", epochs=1, batch_size=64, init_from=str(donor), freeze_epochs=1)
+    train(split, tmp_path / "m.keras", tmp_path / "h.csv", tmp_path / "run.json", settings=settings, seed=0)
+    tuned, original = (keras.saving.load_model(path) for path in (tmp_path / "m.keras", donor))
+    for mine, theirs in zip(tuned.layers[:-1], original.layers[:-1]):  # body: the donor's, untouched while frozen
+        assert all(np.array_equal(a, b) for a, b in zip(mine.get_weights(), theirs.get_weights())), mine.name
+    assert not np.allclose(tuned.layers[-1].get_weights()[0], original.layers[-1].get_weights()[0])  # a new head
+    assert json.loads((tmp_path / "run.json").read_text())["init_sha256"] is not None
+
+
+def test_a_donor_of_another_kind_is_refused(split, donor, tmp_path):
+    with pytest.raises(InputError, match="small_cnn model"):
+        train(split, tmp_path / "m.keras", tmp_path / "h.csv", seed=0,
+              settings=TrainingSettings("galaxy10_cnn", epochs=1, init_from=str(donor)))
+    from galaxy10.models import build_model
+
+    build_model("small_cnn", (32, 32, 3), 1 / 255).save(tmp_path / "small.keras")
+    with pytest.raises(InputError, match="resize"):
+        train(split, tmp_path / "m.keras", tmp_path / "h.csv", seed=0,
+              settings=TrainingSettings("small_cnn", epochs=1, init_from=str(tmp_path / "small.keras")))
+
+
+def test_fine_tuning_interrupted_after_its_frozen_epochs_goes_on_as_if_never_stopped(
+    split, tmp_path, preempt_in_epoch, monkeypatch
+):
+    from galaxy10.models import build_model
+
+    keras.utils.set_random_seed(8)
+    build_model("seed_dnn", (69, 69, 3), 1 / 255).save(tmp_path / "donor.keras")
+    settings = TrainingSettings("seed_dnn", epochs=3, init_from=str(tmp_path / "donor.keras"), freeze_epochs=1,
+                                optimizer="adamw", schedule="cosine")
+    whole = train(split, tmp_path / "whole" / "m.keras", tmp_path / "whole" / "h.csv", settings=settings, seed=3)
+    run = tmp_path / "run"
+    preempt_in_epoch(1)  # the first epoch with the body unfrozen
+    with pytest.raises(Exception, match="Preempted"):
+        train(split, run / "m.keras", run / "h.csv", settings=settings, seed=3)
+    monkeypatch.undo()
+    resumed = train(split, run / "m.keras", run / "h.csv", run / "run.json", settings=settings, seed=3)
+    results = ["loss", "accuracy", "val_loss", "val_accuracy", "lr"]
+    pd.testing.assert_frame_equal(resumed[results], whole[results], rtol=1e-4)
+    assert json.loads((run / "run.json").read_text())["resumed_after_epochs"] == [1]
+    trained, original = (keras.saving.load_model(path) for path in (run / "m.keras", tmp_path / "donor.keras"))
+    assert not np.allclose(trained.layers[2].get_weights()[0], original.layers[2].get_weights()[0])  # unfrozen

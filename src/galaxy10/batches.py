@@ -15,15 +15,19 @@ def inference_batch(batch_size: int, image_shape) -> int:
 
 class ImageBatches(keras.utils.PyDataset):
     """(images, labels) batches; (images, labels, sample weights) when `class_weights` (one per class) is given.
+    With `classes`, the labels come one-hot over that many classes, as Keras' label-smoothing loss needs them.
 
     With `shuffle`, each epoch has its own order, seeded by (seed, epoch), so that training resumed at some
     epoch sees the batches it would have seen without the interruption. Training sets `epoch` from a
     callback (`follow_epochs`): Keras calls a PyDataset's own epoch hooks more often than once per epoch.
     """
 
-    def __init__(self, images, labels, batch_size: int, shuffle: bool = False, seed: int = 0, class_weights=None):
+    def __init__(
+        self, images, labels, batch_size: int, shuffle: bool = False, seed: int = 0, class_weights=None, classes=None
+    ):
         super().__init__()
         self.images, self.labels, self.batch_size, self.shuffle, self.seed = images, labels, batch_size, shuffle, seed
+        self.targets = labels if classes is None else np.eye(classes, dtype=np.float32)[labels]
         self.class_weights = None if class_weights is None else np.asarray(class_weights, np.float32)
         self.epoch = 0
         self._ordered_epoch, self._order = None, np.arange(len(images))
@@ -40,8 +44,8 @@ class ImageBatches(keras.utils.PyDataset):
     def __getitem__(self, index):
         rows = self.epoch_order(self.epoch)[index * self.batch_size : (index + 1) * self.batch_size]
         if self.class_weights is None:
-            return self.images[rows], self.labels[rows]
-        return self.images[rows], self.labels[rows], self.class_weights[self.labels[rows]]
+            return self.images[rows], self.targets[rows]
+        return self.images[rows], self.targets[rows], self.class_weights[self.labels[rows]]
 
     def follow_epochs(self) -> keras.callbacks.Callback:
         """A callback that tells these batches which epoch is starting."""

@@ -1,9 +1,20 @@
 """Model architectures, in Keras 3 so they run on any backend. Each takes uint8 images and scales them itself."""
 
+from functools import partial
+
 import keras
 from keras import layers, ops, regularizers
 
 from .classes import N_CLASSES
+from .io import InputError
+from .settings import APPLICATIONS, MODEL_OPTIONS
+
+
+def batch_norm():
+    """Batch normalisation whose moving statistics, used in validation and prediction, follow the last ~10 steps
+    (Keras' default momentum, 0.99, follows ~100: on a small data set several epochs of a fast-changing network,
+    whose validation then sees features normalised with stale statistics and predicts one class)."""
+    return layers.BatchNormalization(momentum=0.9)
 
 
 def seed_dnn():
@@ -45,7 +56,7 @@ def small_cnn():
     they are."""
 
     def block(filters):
-        return [layers.Conv2D(filters, 3, padding="same", use_bias=False), layers.BatchNormalization(), layers.ReLU()]
+        return [layers.Conv2D(filters, 3, padding="same", use_bias=False), batch_norm(), layers.ReLU()]
 
     return [
         *block(32),
@@ -60,7 +71,53 @@ def small_cnn():
     ]
 
 
-ARCHITECTURES = {"seed_dnn": seed_dnn, "deep_dnn": deep_dnn, "galaxy10_cnn": galaxy10_cnn, "small_cnn": small_cnn}
+def resnet(input_shape, width: int, depth: int):
+    """A pre-activation ResNet (He et al. 2016, "Identity mappings") sized for small cutouts: a 3×3 stem at full
+    resolution, then three stages of `depth` residual blocks each, `width`, 2×`width` and 4×`width` filters wide,
+    each stage halving the image in its first block (69 → 35 → 18 → 9), then global average pooling. Halving in
+    the first stage too keeps it cheap enough for a CPU; the stem still sees every pixel. Width 32, depth 2:
+    699,114 parameters with the head and 135 M multiply-adds per image, against 510 M with a first stage at
+    full resolution."""
+
+    def block(x, filters, stride):
+        # BN → ReLU → conv, twice; the shortcut projects the pre-activated input when the shape changes
+        activated = layers.ReLU()(batch_norm()(x))
+        shortcut = x if stride == 1 and x.shape[-1] == filters else conv(filters, 1, stride)(activated)
+        y = conv(filters, 3, stride)(activated)
+        y = conv(filters, 3, 1)(layers.ReLU()(batch_norm()(y)))
+        return layers.Add()([shortcut, y])
+
+    def conv(filters, size, stride):
+        return layers.Conv2D(filters, size, strides=stride, padding="same", use_bias=False,
+                             kernel_initializer="he_normal")
+
+    inputs = keras.Input(tuple(input_shape))
+    x = conv(width, 3, 1)(inputs)
+    for stage in range(3):
+        for k in range(depth):
+            x = block(x, width * 2**stage, 2 if k == 0 else 1)
+    x = layers.GlobalAveragePooling2D()(layers.ReLU()(batch_norm()(x)))
+    return [keras.Model(inputs, x, name="resnet_body")]
+
+
+# keras.applications bodies and the range of pixel values each expects: ResNet50V2 wants [-1, 1] (its
+# preprocess_input is "tf" mode, not part of the model); EfficientNetV2 (include_preprocessing, on by default) and
+# ConvNeXt (its PreStem normalisation) take raw 0-255 pixels and scale them themselves.
+APPLICATION_INPUT = {"ResNet50V2": (-1.0, 1.0), "EfficientNetV2B0": (0.0, 255.0), "ConvNeXtTiny": (0.0, 255.0)}
+
+
+def application(name: str, input_shape, image_size: int, weights):
+    """A keras.applications network without its top, pooled to one vector, on images resized to `image_size`
+    (bilinear, inside the model, so the saved model takes the data set's images as they are). `weights`: None
+    (from scratch), "imagenet" (Keras downloads them on first use) or a .weights.h5 file of the same body."""
+    body = getattr(keras.applications, name)(
+        include_top=False, weights=weights, input_shape=(image_size, image_size, input_shape[-1]), pooling="avg"
+    )
+    return [layers.Resizing(image_size, image_size), body]
+
+
+ARCHITECTURES = {"seed_dnn": seed_dnn, "deep_dnn": deep_dnn, "galaxy10_cnn": galaxy10_cnn, "small_cnn": small_cnn,
+                 "resnet": resnet, **{name: partial(application, name) for name in APPLICATIONS}}
 
 
 @keras.saving.register_keras_serializable(package="galaxy10")
@@ -88,17 +145,27 @@ def augmentation():
     return [layers.RandomFlip("horizontal"), layers.RandomFlip("vertical"), RandomTranspose()]
 
 
-def build_model(name: str, input_shape, scale: float, augment: bool = False) -> keras.Model:
-    """uint8 input → scaling → (augmentation) → the architecture's body → softmax over the classes."""
+def build_model(name: str, input_shape, scale: float, augment: bool = False, **options) -> keras.Model:
+    """uint8 input → scaling → (augmentation) → the architecture's body → softmax over the classes.
+
+    `options` are the architecture's own (settings.MODEL_OPTIONS: resnet's width and depth, an application's
+    image_size and weights); unset ones take their defaults there. `scale` maps pixel values to [0, 1]; an
+    application expecting another range gets it from the same Rescaling layer. The softmax is float32 even
+    under a mixed-precision policy, so that the loss and the probabilities keep their precision."""
     if name not in ARCHITECTURES:
         raise ValueError(f"unknown model {name!r}; choose one of {sorted(ARCHITECTURES)}")
+    defaults = MODEL_OPTIONS.get(name, {})
+    if unknown := sorted(set(options) - set(defaults)):
+        raise InputError(f"model {name} takes no {unknown}")
+    body = ARCHITECTURES[name](tuple(input_shape), **{**defaults, **options}) if defaults else ARCHITECTURES[name]()
+    low, high = APPLICATION_INPUT[name] if name in APPLICATIONS else (0.0, 1.0)
     return keras.Sequential(
         [
             keras.Input(tuple(input_shape)),
-            layers.Rescaling(scale),
+            layers.Rescaling(scale * (high - low), offset=low),
             *(augmentation() if augment else []),
-            *ARCHITECTURES[name](),
-            layers.Dense(N_CLASSES, activation="softmax"),
+            *body,
+            layers.Dense(N_CLASSES, activation="softmax", dtype="float32"),
         ],
         name=name,
     )

@@ -8,12 +8,25 @@ from pathlib import Path
 from .io import InputError
 
 JIT_CHOICES = ("auto", True, False)
-CLASS_WEIGHTS = (None, "balanced")
+CLASS_WEIGHTS = (None, "balanced", "sqrt")
+OPTIMIZERS = ("adam", "adamw")
+SCHEDULES = ("constant", "cosine")
+MONITORS = ("loss", "accuracy", "val_loss", "val_accuracy")
+APPLICATIONS = ("ResNet50V2", "EfficientNetV2B0", "ConvNeXtTiny")  # keras.applications bodies, by their names
+# The settings only some architectures take, with their defaults (models.build_model takes them).
+MODEL_OPTIONS = {
+    "resnet": {"width": 32, "depth": 2},
+    **{name: {"image_size": 128, "weights": None} for name in APPLICATIONS},
+}
+ADAMW_WEIGHT_DECAY = 0.004  # keras.optimizers.AdamW's default
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainingSettings:
-    """An experiment's settings (config `experiments.<name>`); config/README.md explains each."""
+    """An experiment's settings (config `experiments.<name>`); config/README.md explains each.
+
+    A default that depends on other settings (the architecture's options, AdamW's weight decay) is filled in on
+    creation, so that the record and the fingerprint hold the values actually used."""
 
     model: str
     epochs: int = 10
@@ -26,18 +39,70 @@ class TrainingSettings:
     class_weight: str | None = None
     jit_compile: bool | str = "auto"
     steps_per_execution: int = 16
+    width: int | None = None  # resnet's
+    depth: int | None = None  # resnet's
+    image_size: int | None = None  # keras.applications'
+    weights: str | None = None  # keras.applications': null, imagenet or a .weights.h5 file
+    label_smoothing: float = 0.0
+    optimizer: str = "adam"
+    weight_decay: float | None = None  # adamw's; null: Keras' default
+    schedule: str = "constant"
+    warmup_epochs: int = 0
+    monitor: str = "val_loss"  # what keep_best and early stopping judge epochs by
+    min_epochs: int = 0
+    mixed_precision: bool = False
+    init_from: str | None = None  # an experiment's name or a .keras file
+    freeze_epochs: int = 0
 
     def __post_init__(self):
         for name in ("epochs", "batch_size", "steps_per_execution"):
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            if not _whole(value) or value < 1:
                 raise InputError(f"{name} must be a whole number of at least 1, got {value!r}")
+        for name, limit in {"warmup_epochs": self.epochs - 1, "min_epochs": self.epochs - 1,
+                            "freeze_epochs": self.epochs}.items():
+            value = getattr(self, name)
+            if not _whole(value) or not 0 <= value <= limit:
+                raise InputError(f"{name} must be a whole number from 0 to {limit} (epochs: {self.epochs}), "
+                                 f"got {value!r}")
         if not self.learning_rate > 0:
             raise InputError(f"learning_rate must be positive, got {self.learning_rate!r}")
-        if self.class_weight not in CLASS_WEIGHTS:
-            raise InputError(f"class_weight must be one of {CLASS_WEIGHTS}, got {self.class_weight!r}")
-        if self.jit_compile not in JIT_CHOICES:
-            raise InputError(f"jit_compile must be one of {JIT_CHOICES}, got {self.jit_compile!r}")
+        choices = {"class_weight": CLASS_WEIGHTS, "jit_compile": JIT_CHOICES, "optimizer": OPTIMIZERS,
+                   "schedule": SCHEDULES, "monitor": MONITORS}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise InputError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        if not 0 <= self.label_smoothing < 1:
+            raise InputError(f"label_smoothing must be in [0, 1), got {self.label_smoothing!r}")
+        if self.reduce_lr and (self.schedule != "constant" or self.warmup_epochs):
+            raise InputError("reduce_lr needs schedule: constant and no warmup_epochs (a schedule sets the rate)")
+        if self.optimizer == "adam" and self.weight_decay:
+            raise InputError("weight_decay needs optimizer: adamw (Adam's weight decay is not decoupled)")
+        if self.weight_decay is not None and not self.weight_decay >= 0:
+            raise InputError(f"weight_decay must be at least 0, got {self.weight_decay!r}")
+        if self.weight_decay is None:
+            object.__setattr__(self, "weight_decay", ADAMW_WEIGHT_DECAY if self.optimizer == "adamw" else 0.0)
+        if self.freeze_epochs and not (self.init_from or self.weights):
+            raise InputError("freeze_epochs needs a pre-trained body: init_from or weights")
+        self._check_model_options()
+
+    def _check_model_options(self):
+        """Only the model's own options may be set; unset ones take their defaults."""
+        defaults = MODEL_OPTIONS.get(self.model, {})
+        if foreign := [name for name in _ALL_OPTIONS if name not in defaults and getattr(self, name) is not None]:
+            raise InputError(f"model {self.model} takes no {foreign}; only {sorted(defaults) or 'no options'}")
+        for name, default in defaults.items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, default)
+        for name in ("width", "depth"):
+            if name in defaults and not (_whole(getattr(self, name)) and getattr(self, name) >= 1):
+                raise InputError(f"{name} must be a whole number of at least 1, got {getattr(self, name)!r}")
+        if "image_size" in defaults and not (_whole(self.image_size) and self.image_size >= 32):
+            raise InputError(f"image_size must be a whole number of at least 32, got {self.image_size!r}")
+
+    def model_options(self) -> dict:
+        """The architecture's own options, for models.build_model."""
+        return {name: getattr(self, name) for name in MODEL_OPTIONS.get(self.model, {})}
 
     @classmethod
     def from_dict(cls, values: dict) -> "TrainingSettings":
@@ -56,6 +121,13 @@ class TrainingSettings:
         """sha256 of these settings and `context` (seed, input checksums): equal only for the same training."""
         text = json.dumps([self.to_dict(), *context], sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+_ALL_OPTIONS = sorted({name for options in MODEL_OPTIONS.values() for name in options})
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def read_record(path) -> dict:

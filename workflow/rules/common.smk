@@ -18,11 +18,26 @@ SEEDS = config["seeds"]
 EXPERIMENTS = config["run"] or list(config["experiments"])  # the ones to run
 if unknown := sorted(set(EXPERIMENTS) - set(config["experiments"])):
     raise ValueError(f"run: {unknown} not in experiments; choose from {sorted(config['experiments'])}")
-SETTINGS = {name: TrainingSettings.from_dict(config["experiments"][name]).to_dict() for name in EXPERIMENTS}
+SETTINGS = {name: TrainingSettings.from_dict(values).to_dict() for name, values in config["experiments"].items()}
+
+
+def upstream(name, seen=()):
+    """The experiments whose models `name` starts from (`init_from` an experiment's name), nearest first."""
+    source = SETTINGS[name]["init_from"]
+    if source is None or source.endswith(".keras"):
+        return []
+    if source not in SETTINGS:
+        raise ValueError(f"experiments.{name}.init_from: {source!r} is neither an experiment nor a .keras file")
+    if source == name or source in seen:
+        raise ValueError(f"experiments.{name}.init_from: {source!r} starts, in the end, from {name} itself")
+    return [source, *upstream(source, (*seen, name))]
+
+
+TRAINED = list(dict.fromkeys(EXPERIMENTS + [source for name in EXPERIMENTS for source in upstream(name)]))
 
 
 wildcard_constraints:
-    experiment="|".join(EXPERIMENTS),
+    experiment="|".join(TRAINED),
     seed=r"\d+",
 
 
@@ -53,6 +68,15 @@ def provenance(wildcards):
     """The configuration that made a run's input data, recorded in its run.json."""
     source = config["synthetic"] if config["dataset"] == "synthetic" else config["data"][config["dataset"]]
     return {"dataset": config["dataset"], "source": source, "split": config["split"]}
+
+
+def init_model(wildcards):
+    """The saved model a fine-tuning run starts from: its `init_from` experiment's with the same seed, or the
+    .keras file it names; none without init_from."""
+    source = SETTINGS[wildcards.experiment]["init_from"]
+    if source in SETTINGS:
+        return rules.train.output.model.format(experiment=source, seed=wildcards.seed)
+    return source or []
 
 
 def job_resources(rule_name):

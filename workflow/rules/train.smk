@@ -1,6 +1,7 @@
 rule train:
     input:
         split=rules.split.output.npz,
+        init_from=init_model,
     output:
         model=f"{RUN}/model.keras",
         history=f"{RUN}/history.csv",

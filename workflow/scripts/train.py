@@ -8,4 +8,5 @@ out, p = snakemake.output, snakemake.params
 train(
     snakemake.input.split, out.model, out.history, out.record,
     settings=p.settings, seed=p.seed, experiment=p.experiment, provenance=p.provenance,
+    init_model=snakemake.input.get("init_from") or None,
 )
