@@ -224,8 +224,9 @@ def main():
         for name, split, batch in timings:
             settings = {**defaults[name], "epochs": args.epochs, "seed": 1}
             settings["batch_size"] = batch or settings["batch_size"]
-            for key in ("reduce_lr", "early_stopping", "keep_best"):
+            for key in ("reduce_lr", "early_stopping", "keep_best", "min_epochs"):  # the epochs' cost, not the recipe's
                 settings.pop(key, None)
+            settings["warmup_epochs"] = min(settings.get("warmup_epochs", 0), args.epochs - 1)
             with np.load(split) as npz:
                 n_train, shape = len(npz["y_train"]), npz["x_train"].shape[1:]
             bound = 3 * forward_flops(settings["model"], shape) * n_train / peak

@@ -76,7 +76,8 @@ def compile_model(net, s: TrainingSettings, steps_per_epoch: int) -> None:
         optimizer=make_optimizer(s, steps_per_epoch),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=s.label_smoothing),
         metrics=["accuracy"],
-        jit_compile=s.jit_compile,
+        # jit_compile is TensorFlow's choice: JAX without it runs eagerly, 4x slower for small_cnn (bench/pipeline.py)
+        jit_compile=True if keras.backend.backend() == "jax" else s.jit_compile,
         steps_per_execution=s.steps_per_execution,
     )
 
