@@ -69,7 +69,7 @@ def test_workflow_runs_on_slurm_with_gpu_jobs_on_gpus(cluster, tmp_path):
     run = snakemake_on_slurm(tmp_path)
     output, _ = run.communicate(timeout=900)
     assert run.returncode == 0, output[-4000:]
-    check_outputs(tmp_path)
+    check_outputs(tmp_path, gpus=1)  # the profile gives train and predict a GPU each: JAX under backend auto
 
     jobs = submitted_jobs(tmp_path)
     runs = len(EXPERIMENTS) * len(SEEDS)

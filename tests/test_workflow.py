@@ -88,7 +88,7 @@ def test_every_output_holds_what_it_should(run):
     check_outputs(run)
 
 
-def check_outputs(run):
+def check_outputs(run, gpus=0):
     n = SMALL["synthetic"]["n_images"]
     with h5py.File(run / OUT / "Galaxy10.h5") as f:
         images, labels = f["images"][()], f["ans"][()]
@@ -105,7 +105,7 @@ def check_outputs(run):
     for name in EXPERIMENTS:
         settings = SMALL["experiments"][name]
         for seed in SEEDS:
-            check_run(run / OUT / name / f"seed{seed}", settings, seed, split, labels)
+            check_run(run / OUT / name / f"seed{seed}", settings, seed, split, labels, gpus)
 
     board = pd.read_csv(run / OUT / "leaderboard.csv", index_col="experiment")
     assert sorted(board.index) == sorted(EXPERIMENTS) and (board["seeds"] == len(SEEDS)).all()
@@ -143,7 +143,7 @@ def assert_png(path, min_width):
         assert len(image.convert("L").getcolors(maxcolors=1 << 16) or range(2)) > 1
 
 
-def check_run(folder, settings, seed, split, labels):
+def check_run(folder, settings, seed, split, labels, gpus):
     history = pd.read_csv(folder / "history.csv", index_col="epoch")
     assert list(history.columns) == ["loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds"]
     assert (history["seconds"] > 0).all()
@@ -157,7 +157,7 @@ def check_run(folder, settings, seed, split, labels):
     assert model.count_params() == record["parameters"] == PARAMETERS[settings["model"]]
     assert record["provenance"]["split"] == DEFAULT_SPLIT and record["versions"]["keras"] == keras.__version__
     assert record["experiment"] == folder.parent.name and record["class_names"] == list(CLASS_NAMES)
-    assert record["backend"] == choose_backend("auto", settings["model"])  # JAX for the dense network
+    assert record["backend"] == choose_backend("auto", settings["model"], gpus)  # JAX: dense networks, GPU jobs
     assert record["split_sha256"] == sha256sum(folder.parents[1] / "split.npz")
     assert record["source_sha256"] == sha256sum(folder.parents[1] / "Galaxy10.h5")
     if settings.get("keep_best"):

@@ -24,7 +24,7 @@ rule classify:
         mem_mb=job_resources("predict")["mem_mb"],
         runtime=job_resources("predict")["runtime"],
     params:
-        backend=choose_backend(config["backend"], gpus=job_resources("predict")["gpu"]),
+        backend=config["backend"],
         model=config["classify"]["model"],
         tta=config["classify"]["tta"],
     script:

@@ -4,7 +4,6 @@ import sys
 from snakemake.utils import validate
 
 from galaxy10.classes import DATASETS
-from galaxy10.runtime import choose_backend
 from galaxy10.settings import TrainingSettings
 
 if isinstance(config.get("seeds"), list):  # --config 'seeds=[1,2]' gives strings
@@ -81,12 +80,6 @@ def init_model(wildcards):
 
 def job_resources(rule_name):
     return config["resources"][rule_name]
-
-
-def job_backend(rule_name):
-    """The Keras backend of a train or predict job (an input function: `auto` depends on the model)."""
-    gpus = job_resources(rule_name)["gpu"]
-    return lambda wildcards: choose_backend(config["backend"], SETTINGS[wildcards.experiment]["model"], gpus)
 
 
 CLASSIFY = {

@@ -18,7 +18,8 @@ rule predict:
         mem_mb=job_resources("predict")["mem_mb"],
         runtime=job_resources("predict")["runtime"],
     params:
-        backend=job_backend("predict"),
+        backend=config["backend"],
+        model=lambda wildcards: SETTINGS[wildcards.experiment]["model"],
         tta=config["predict"]["tta"],
     script:
         "../scripts/predict.py"

@@ -18,7 +18,7 @@ rule train:
         mem_mb=job_resources("train")["mem_mb"],
         runtime=job_resources("train")["runtime"],
     params:
-        backend=job_backend("train"),
+        backend=config["backend"],
         seed=lambda wildcards: int(wildcards.seed),
         experiment=lambda wildcards: wildcards.experiment,
         settings=lambda wildcards: SETTINGS[wildcards.experiment],

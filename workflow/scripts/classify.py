@@ -1,7 +1,7 @@
-from galaxy10.runtime import redirect_output, use_backend
+from galaxy10.runtime import choose_backend, redirect_output, use_backend
 
 redirect_output(snakemake.log[0])
-use_backend(snakemake.params.backend, snakemake.threads)  # before anything imports keras
+use_backend(choose_backend(snakemake.params.backend, gpus=snakemake.resources.gpu), snakemake.threads)
 from galaxy10.classify import classify_with_runs
 
 inputs, out, p = snakemake.input, snakemake.output, snakemake.params

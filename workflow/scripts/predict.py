@@ -1,9 +1,10 @@
-from galaxy10.runtime import redirect_output, use_backend
+from galaxy10.runtime import choose_backend, redirect_output, use_backend
 
 redirect_output(snakemake.log[0])
-use_backend(snakemake.params.backend, snakemake.threads)  # before anything imports keras
+p = snakemake.params
+use_backend(choose_backend(p.backend, p.model, snakemake.resources.gpu), snakemake.threads)  # before keras
 from galaxy10.predict import predict
 
 inputs = snakemake.input
 out = snakemake.output
-predict(inputs.model, inputs.record, inputs.split, out.predictions, out.calibration, snakemake.params.tta)
+predict(inputs.model, inputs.record, inputs.split, out.predictions, out.calibration, p.tta)

@@ -1,10 +1,12 @@
-from galaxy10.runtime import redirect_output, use_backend
+from galaxy10.runtime import choose_backend, redirect_output, use_backend
 
 redirect_output(snakemake.log[0])
-use_backend(snakemake.params.backend, snakemake.threads)  # before anything imports keras
+p = snakemake.params
+# before anything imports keras; `auto` depends on the model and on the GPUs this job got (a profile may add them)
+use_backend(choose_backend(p.backend, p.settings["model"], snakemake.resources.gpu), snakemake.threads)
 from galaxy10.training import train
 
-out, p = snakemake.output, snakemake.params
+out = snakemake.output
 train(
     snakemake.input.split, out.model, out.history, out.record,
     settings=p.settings, seed=p.seed, experiment=p.experiment, provenance=p.provenance,
