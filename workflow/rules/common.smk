@@ -32,7 +32,9 @@ def upstream(name, seen=()):
     return [source, *upstream(source, (*seen, name))]
 
 
-TRAINED = list(dict.fromkeys(EXPERIMENTS + [source for name in EXPERIMENTS for source in upstream(name)]))
+# the experiments to run, the ones they start from, and the one `classify.model` names
+CLASSIFIED_BY = [config["classify"]["model"]] if config["classify"]["model"] in SETTINGS else []
+TRAINED = list(dict.fromkeys(each for name in EXPERIMENTS + CLASSIFIED_BY for each in [name, *upstream(name)]))
 
 
 wildcard_constraints:
@@ -94,8 +96,8 @@ def classify_models(wildcards):
     choice = config["classify"]["model"]
     if choice == "best":  # every run's; the leaderboard picks the experiment
         experiments = EXPERIMENTS
-    elif choice in config["experiments"]:
-        experiments = [choice]
+    elif CLASSIFIED_BY:
+        experiments = CLASSIFIED_BY
     else:
         return {"models": [choice]}  # a model file, with the calibration.json beside it if there is one
     folders = expand(RUN, experiment=experiments, seed=SEEDS)
