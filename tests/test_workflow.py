@@ -320,6 +320,8 @@ def test_a_config_file_given_on_the_command_line_runs_only_its_experiments(tmp_p
     jobs = planned_jobs(tmp_path, "--configfile", f"config/{config_file}")
     assert jobs["train"] == trainings
     assert planned_jobs(tmp_path, "--config", "run=[seed_dnn,small_cnn]", "seeds=[1]")["train"] == 2
+    # nested values typed as YAML types them (Snakemake leaves them strings, which the schema refuses)
+    assert planned_jobs(tmp_path, "--config", "predict={tta: true}", "compare={bootstrap: 500}")["predict"] == 15
     result = snakemake(tmp_path, "--dry-run", "--config", "run=[seed_dnn,resnet9000]", check=False)
     assert result.returncode != 0 and "run: ['resnet9000'] not in experiments" in result.stdout + result.stderr
 

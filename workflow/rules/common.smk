@@ -1,13 +1,23 @@
 import os
 import sys
 
-from snakemake.utils import validate
+import yaml
+from snakemake.utils import update_config, validate
 
 from galaxy10.classes import DATASETS
 from galaxy10.settings import TrainingSettings
 
-if isinstance(config.get("seeds"), list):  # --config 'seeds=[1,2]' gives strings
-    config["seeds"] = [int(seed) if str(seed).isdigit() else seed for seed in config["seeds"]]
+
+def as_yaml(value):
+    """A --config value read as YAML reads it: Snakemake leaves nested ones strings ('seeds=[1,2]' gives '1')."""
+    if isinstance(value, dict):
+        return {key: as_yaml(each) for key, each in value.items()}
+    if isinstance(value, list):
+        return [as_yaml(each) for each in value]
+    return yaml.safe_load(value) if isinstance(value, str) else value
+
+
+update_config(config, as_yaml(workflow.config_settings.overwrite_config))
 validate(config, "../schemas/config.schema.yaml")  # also fills in every default
 
 RESULTS = config["results"]
