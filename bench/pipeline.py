@@ -6,7 +6,8 @@
 Prints: wall time and peak RSS of every stage (from Snakemake's `benchmark:` files, and for the download a
 transfer of the rendered file from a local HTTP server); the time from the split to the metrics and the share
 of it that is not training; the no-op and dry-run times; the machine's float32 matrix-multiply peak and, for
-each model, seconds per epoch (from the history the real training code writes) beside its FLOP bound.
+each model, seconds per epoch (from the history the real training code writes) beside its FLOP bound and the
+compiled steps alone (the least any feed could reach).
 """
 
 import argparse
@@ -65,7 +66,23 @@ timer = keras.callbacks.LambdaCallback(
 )
 net.fit(x, y, batch_size=settings["batch_size"], epochs=settings["epochs"], validation_data=(xv, yv),
         callbacks=[timer], verbose=0)
-print(json.dumps({"project": project, "plain": plain}))
+
+# The compiled steps alone, one resident batch over and over (no feed, no callbacks): the least an epoch can
+# take with this backend's kernels, whatever the feed and dispatch do.
+def step_seconds(step, images, labels):
+    step(images, labels)
+    times = []
+    for _ in range(15):
+        started = time.perf_counter()
+        step(images, labels)
+        times.append(time.perf_counter() - started)
+    return float(np.median(times))
+
+batch = settings["batch_size"]
+steps = lambda n: -(-n // batch)
+compute = (steps(len(x)) * step_seconds(net.train_on_batch, x[:batch], y[:batch])
+           + steps(len(xv)) * step_seconds(net.test_on_batch, xv[:batch], yv[:batch]))
+print(json.dumps({"project": project, "plain": plain, "compute": compute}))
 """
 
 # numpy's float32 matmul on this machine's cores: the peak the FLOP bounds use
@@ -213,8 +230,10 @@ def main():
     timings += [(name, small / "split.npz", None) for name in ("galaxy10_cnn", "small_cnn")]
     print("seconds per epoch (median after the first), validation included: the project's train() and the plain way")
     print("(float32 arrays in memory, model.fit) side by side in one process, same backend, batch and data; the")
-    print("bound is the training FLOPs (3 × forward, per training image) at that peak")
-    print("backend      model          batch  train n  project  plain  plain/project  bound s  project/bound")
+    print("bound is the training FLOPs (3 × forward, per training image) at that peak; compute s is the compiled")
+    print("steps alone (one resident batch, repeated), so plain/compute is the most any feed could gain over plain")
+    print("backend      model          batch  train n  project  plain  plain/project  bound s  project/bound  "
+          "compute s  plain/compute")
     defaults = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["experiments"]
     notebook = {}
     for backend in ("tensorflow", "jax", "torch"):
@@ -230,10 +249,12 @@ def main():
             with np.load(split) as npz:
                 n_train, shape = len(npz["y_train"]), npz["x_train"].shape[1:]
             bound = 3 * forward_flops(settings["model"], shape) * n_train / peak
-            seconds = {way: statistics.median(times[1:]) for way, times in epoch_seconds(backend, split, settings).items()}
+            timed = epoch_seconds(backend, split, settings)
+            seconds = {way: statistics.median(timed[way][1:]) for way in ("project", "plain")}
             print(f"{backend:<12} {name:<14} {settings['batch_size']:>5}  {n_train:>7}  {seconds['project']:7.2f}  "
                   f"{seconds['plain']:5.2f}  {seconds['plain'] / seconds['project']:12.2f}×  {bound:7.2f}  "
-                  f"{seconds['project'] / bound:12.1f}×")
+                  f"{seconds['project'] / bound:12.1f}×  {timed['compute']:9.2f}  "
+                  f"{seconds['plain'] / timed['compute']:11.2f}×")
             if backend == "tensorflow":
                 notebook[name, settings["batch_size"]] = seconds["plain"]
             else:
