@@ -60,5 +60,8 @@ def use_backend(name: str, threads: int) -> None:
     # take GPU memory as needed rather than all of it at start
     os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
     os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
-    for variable in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
+    # TensorFlow's two pools and OpenMP (oneDNN, torch) follow the job's threads; their defaults are every core of
+    # the machine. JAX has no such setting: XLA sizes its pool from the CPUs the process may run on (its affinity,
+    # which SLURM and `taskset` set).
+    for variable in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
         os.environ[variable] = str(threads)
