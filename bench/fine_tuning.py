@@ -3,8 +3,8 @@
     .venv/bin/python bench/fine_tuning.py /tmp/ft [--pretrain-images 17736] [--seeds 1 2 3]
 
 Renders a DECaLS-like synthetic set (by default DECaLS's 17,736 images, at 69×69, with its classes and
-proportions) and pre-trains the default `resnet` experiment on it (8 epochs); renders a 3,000-image SDSS-like set
-and trains the same experiment on it with each seed twice, from scratch and from the pre-trained body
+proportions) and pre-trains the `resnet` experiment of config/zoo.yaml on it (8 epochs); renders a 3,000-image
+SDSS-like set and trains the same experiment on it with each seed twice, from scratch and from the pre-trained body
 (`init_from`, `freeze_epochs: 1`, a new head). Prints each run's test accuracy and balanced accuracy on the
 SDSS-like set, then mean ± std over the seeds. Work and models stay in the given folder.
 """
@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def main(out: Path, pretrain_images: int, seeds: list[int]):
-    recipe = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["experiments"]["resnet"]
+    recipe = yaml.safe_load((REPO / "config" / "zoo.yaml").read_text())["experiments"]["resnet"]
     pretrained = out / f"decals{pretrain_images}" / "model.keras"
     if not pretrained.exists():
         write_synthetic(out / "decals.h5", pretrain_images, seed=7, processes=2, image_size=69, like="decals")
