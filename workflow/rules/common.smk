@@ -17,7 +17,7 @@ def as_yaml(value):
     return yaml.safe_load(value) if isinstance(value, str) else value
 
 
-update_config(config, as_yaml(workflow.config_settings.overwrite_config))
+update_config(config, as_yaml(dict(workflow.config_settings.config)))  # --config only, not --configfile
 validate(config, "../schemas/config.schema.yaml")  # also fills in every default
 
 RESULTS = config["results"]
