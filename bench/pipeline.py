@@ -7,7 +7,7 @@ Prints: wall time and peak RSS of every stage (from Snakemake's `benchmark:` fil
 transfer of the rendered file from a local HTTP server); the time from the split to the metrics and the share
 of it that is not training; the no-op and dry-run times; the machine's float32 matrix-multiply peak and, for
 each model, seconds per epoch (from the history the real training code writes) beside its FLOP bound and the
-compiled steps alone (the least any feed could reach).
+compiled steps alone (for the CNNs, the least any feed could reach).
 """
 
 import argparse
@@ -67,8 +67,8 @@ timer = keras.callbacks.LambdaCallback(
 net.fit(x, y, batch_size=settings["batch_size"], epochs=settings["epochs"], validation_data=(xv, yv),
         callbacks=[timer], verbose=0)
 
-# The compiled steps alone, one resident batch over and over (no feed, no callbacks): the least an epoch can
-# take with this backend's kernels, whatever the feed and dispatch do.
+# The compiled steps alone, one resident batch over and over (no feed, no callbacks), one call per step: where a
+# step is long compared with a call (the CNNs), the least an epoch can take with this backend's kernels.
 def step_seconds(step, images, labels):
     step(images, labels)
     times = []
@@ -230,10 +230,10 @@ def main():
     timings += [(name, small / "split.npz", None) for name in ("galaxy10_cnn", "small_cnn")]
     print("seconds per epoch (median after the first), validation included: the project's train() and the plain way")
     print("(float32 arrays in memory, model.fit) side by side in one process, same backend, batch and data; the")
-    print("bound is the training FLOPs (3 × forward, per training image) at that peak; compute s is the compiled")
-    print("steps alone (one resident batch, repeated), so plain/compute is the most any feed could gain over plain")
+    print("bound is the training FLOPs (3 × forward, per training image) at that peak; steps alone s: the compiled")
+    print("steps on one resident batch, one call each (for the CNNs the most a feed could gain is plain/steps alone)")
     print("backend      model          batch  train n  project  plain  plain/project  bound s  project/bound  "
-          "compute s  plain/compute")
+          "steps alone s  plain/steps alone")
     defaults = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["experiments"]
     notebook = {}
     for backend in ("tensorflow", "jax", "torch"):
@@ -253,8 +253,8 @@ def main():
             seconds = {way: statistics.median(timed[way][1:]) for way in ("project", "plain")}
             print(f"{backend:<12} {name:<14} {settings['batch_size']:>5}  {n_train:>7}  {seconds['project']:7.2f}  "
                   f"{seconds['plain']:5.2f}  {seconds['plain'] / seconds['project']:12.2f}×  {bound:7.2f}  "
-                  f"{seconds['project'] / bound:12.1f}×  {timed['compute']:9.2f}  "
-                  f"{seconds['plain'] / timed['compute']:11.2f}×")
+                  f"{seconds['project'] / bound:12.1f}×  {timed['compute']:13.2f}  "
+                  f"{seconds['plain'] / timed['compute']:17.2f}×")
             if backend == "tensorflow":
                 notebook[name, settings["batch_size"]] = seconds["plain"]
             else:
