@@ -25,9 +25,8 @@ from galaxy10.evaluate import CALIBRATED, probabilities_of  # noqa: E402
 from galaxy10.predict import predict  # noqa: E402
 
 
-def scores(labels, probabilities) -> str:
-    predicted = probabilities.argmax(axis=1)
-    return f"{accuracy_score(labels, predicted):.3f} / {balanced_accuracy_score(labels, predicted):.3f}"
+def scores(labels, predicted) -> tuple[float, float]:
+    return accuracy_score(labels, predicted), balanced_accuracy_score(labels, predicted)
 
 
 def main(results: Path):
@@ -45,12 +44,12 @@ def main(results: Path):
             tables["no TTA"].append(predict(run / "model.keras", run / "run.json", results / "split.npz",
                                             out / "predictions.csv", out / "calibration.json"))
         labels = tables["TTA"][0]["test"].to_numpy()
-        single = {kind: np.mean([[accuracy_score(labels, t["predict"]), balanced_accuracy_score(labels, t["predict"])]
-                                 for t in runs], axis=0) for kind, runs in tables.items()}
-        ensemble = {kind: scores(labels, ensemble_probabilities([probabilities_of(t, CALIBRATED) for t in runs]))
-                    for kind, runs in tables.items()}
-        print(f"{experiment:<14} {'%.3f / %.3f' % tuple(single['no TTA']):>15} {'%.3f / %.3f' % tuple(single['TTA']):>15} "
-              f"{ensemble['no TTA']:>17} {ensemble['TTA']:>15}   ({len(tables['TTA'])} seeds)", flush=True)
+        single = {kind: np.mean([scores(labels, t["predict"]) for t in runs], axis=0) for kind, runs in tables.items()}
+        ensemble = {kind: scores(labels, ensemble_probabilities([probabilities_of(t, CALIBRATED) for t in runs])
+                                 .argmax(axis=1)) for kind, runs in tables.items()}
+        cells = ["%.3f / %.3f" % tuple(values) for values in (*single.values(), *ensemble.values())]
+        print(f"{experiment:<14} {cells[0]:>15} {cells[1]:>15} {cells[2]:>17} {cells[3]:>15}   "
+              f"({len(tables['TTA'])} seeds)", flush=True)
 
 
 if __name__ == "__main__":
