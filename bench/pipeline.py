@@ -2,12 +2,15 @@
 
     .venv/bin/python bench/pipeline.py                       # SDSS size: 21,785 images of 69×69
     .venv/bin/python bench/pipeline.py --decals              # DECaLS size: 17,736 images of 256×256
+    .venv/bin/python bench/pipeline.py --comparison          # the whole default comparison (47 min on 2 cores)
 
 Prints: wall time and peak RSS of every stage (from Snakemake's `benchmark:` files, and for the download a
 transfer of the rendered file from a local HTTP server); the time from the split to the metrics and the share
 of it that is not training; the no-op and dry-run times; the machine's float32 matrix-multiply peak and, for
 each model, seconds per epoch (from the history the real training code writes) beside its FLOP bound and the
-compiled steps alone (for the CNNs, the least any feed could reach).
+compiled steps alone (for the CNNs, the least any feed could reach). `--comparison` instead runs the default
+comparison (config/config.yaml: every experiment and seed) on a full-size synthetic set from an empty folder and
+prints its wall time, where it went, and the leaderboard.
 """
 
 import argparse
@@ -164,13 +167,34 @@ def epoch_seconds(backend, split, settings) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
+def whole_comparison(workdir: Path) -> None:
+    folder = workdir / "comparison"
+    (folder / "config").mkdir(parents=True, exist_ok=True)
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    (folder / "config" / "config.yaml").write_text(yaml.safe_dump({**config, "dataset": "synthetic"}))
+    wall = run(SNAKEMAKE, folder)
+    results = folder / "Results" / "synthetic"
+    stages = stage_table(results)
+    stages["rule"] = stages["stage"].str.split(" ").str[0]
+    print(f"The default comparison ({len(config['experiments'])} experiments × 3 seeds, 21,785 synthetic images, "
+          f"2 cores, from an empty folder): {wall / 60:.1f} min wall time")
+    print("sum of the jobs' wall times per rule (s):")
+    print(stages.groupby("rule")["wall_s"].agg(["count", "sum"]).to_string(float_format="%.0f"))
+    columns = ["experiment", "accuracy_mean", "accuracy_std", "balanced_accuracy_mean", "balanced_accuracy_std",
+               "collapsed_seeds", "train_seconds_mean"]
+    print(pd.read_csv(results / "leaderboard.csv")[columns].to_string(index=False, float_format="%.3f"))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--decals", action="store_true", help="17,736 images of 256×256 instead of SDSS's set")
     parser.add_argument("--epochs", type=int, default=3, help="epochs per timed training (≥ 2)")
     parser.add_argument("--cnn-images", type=int, default=4000, help="images in the set the CNNs are timed on")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    parser.add_argument("--comparison", action="store_true", help="time the whole default comparison instead")
     args = parser.parse_args()
+    if args.comparison:
+        return whole_comparison(args.keep or Path(tempfile.mkdtemp(prefix="galaxy10-bench-")))
     n_images, size = (17736, 256) if args.decals else (21785, 69)
     experiments = ["seed_dnn", "galaxy10_cnn"] if args.decals else ["seed_dnn"]
 
