@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/pipeline.py                       # SDSS size: 21,785 images of 69×69
     .venv/bin/python bench/pipeline.py --decals              # DECaLS size: 17,736 images of 256×256
-    .venv/bin/python bench/pipeline.py --comparison          # the whole default comparison (47 min on 2 cores)
+    .venv/bin/python bench/pipeline.py --comparison          # the whole default comparison (49 min on 2 cores)
 
 Prints: wall time and peak RSS of every stage (from Snakemake's `benchmark:` files, and for the download a
 transfer of the rendered file from a local HTTP server); the time from the split to the metrics and the share
