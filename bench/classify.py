@@ -19,9 +19,9 @@ from pathlib import Path
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from galaxy10.cli import main  # noqa: E402
-from galaxy10.models import build_model  # noqa: E402
-from galaxy10.synthetic import write_synthetic  # noqa: E402
+from galaxy10.classify.cli import main  # noqa: E402
+from galaxy10.training.models import build_model  # noqa: E402
+from galaxy10.data.synthetic import write_synthetic  # noqa: E402
 
 
 def peak_mb() -> float:
@@ -36,7 +36,7 @@ def bench(n: int, tta: bool, batch_size: int, processes: int, model: str | None)
         print(f"rendered {n} cutouts in {time.perf_counter() - started:.1f} s")
         if model is None:
             model = tmp / "model.keras"
-            build_model("seed_dnn", (69, 69, 3), 1 / 255).save(model)  # untrained: the speed is the same
+            build_model("seed_dnn", (69, 69, 3), 10, 1 / 255).save(model)  # untrained: the speed is the same
         before = peak_mb()
         argv = [str(model), "--input", str(tmp / "cutouts.h5"), "--out", str(tmp / "out"), "--quiet"]
         argv += ["--batch-size", str(batch_size)] + (["--tta"] if tta else [])

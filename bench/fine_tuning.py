@@ -18,12 +18,12 @@ import yaml
 from galaxy10.runtime import use_backend
 
 use_backend("tensorflow", 2)
-from galaxy10.classes import DECALS_CLASS_NAMES, DATASETS  # noqa: E402
-from galaxy10.evaluate import evaluate  # noqa: E402
-from galaxy10.predict import predict  # noqa: E402
-from galaxy10.split import write_split  # noqa: E402
-from galaxy10.synthetic import write_synthetic  # noqa: E402
-from galaxy10.training import train  # noqa: E402
+from galaxy10.data.facts import DECALS_CLASS_NAMES, DATASETS  # noqa: E402
+from galaxy10.evaluation.metrics import evaluate  # noqa: E402
+from galaxy10.evaluation.predict import predict  # noqa: E402
+from galaxy10.data.split import write_split  # noqa: E402
+from galaxy10.data.synthetic import write_synthetic  # noqa: E402
+from galaxy10.training.train import train  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 

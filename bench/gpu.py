@@ -82,7 +82,7 @@ def main():
     use_backend("jax", os.cpu_count())
     import jax
 
-    from galaxy10.training import train
+    from galaxy10.training.train import train
 
     print(f"devices: {jax.devices()}")
     have_smi = shutil.which("nvidia-smi") is not None

@@ -47,9 +47,9 @@ import numpy as np
 from galaxy10.runtime import use_backend
 use_backend(sys.argv[1], 2)
 import keras
-from galaxy10.models import build_model
-from galaxy10.split import load_split
-from galaxy10.training import train
+from galaxy10.training.models import build_model
+from galaxy10.data.split import load_split
+from galaxy10.training.train import train
 
 settings = json.loads(sys.argv[3])
 seed = settings.pop("seed")
@@ -59,7 +59,7 @@ project = list(train(sys.argv[2], out / "m.keras", out / "h.csv", settings=setti
 (x, y, _, scale), (xv, yv, _, _) = load_split(sys.argv[2], "train"), load_split(sys.argv[2], "valid")
 x, xv = (np.asarray(images, np.float32) * np.float32(scale) for images in (x, xv))
 keras.utils.set_random_seed(seed)
-net = build_model(settings["model"], x.shape[1:], 1.0, settings.get("augment", False))
+net = build_model(settings["model"], x.shape[1:], 10, 1.0, settings.get("augment", False))
 net.compile(optimizer=keras.optimizers.Adam(settings["learning_rate"]), loss="sparse_categorical_crossentropy",
             metrics=["accuracy"])
 plain = []
@@ -104,9 +104,9 @@ def forward_flops(model_name, image_shape) -> float:
     """FLOPs of one image's forward pass through the Dense and Conv2D layers (2 per multiply-add)."""
     import keras
 
-    from galaxy10.models import build_model
+    from galaxy10.training.models import build_model
 
-    net = build_model(model_name, image_shape, 1 / 255)
+    net = build_model(model_name, image_shape, 10, 1 / 255)
     flops = 0
     for layer in net.layers:
         if isinstance(layer, keras.layers.Dense):
@@ -145,7 +145,7 @@ def download_bench(h5: Path, workdir: Path) -> dict:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/{h5.name}"
     code = (
-        "import resource, sys; from galaxy10.download import fetch, sha256sum;"
+        "import resource, sys; from galaxy10.data.download import fetch, sha256sum;"
         "fetch(sys.argv[1], sys.argv[2], sha256sum(sys.argv[3]), progress=False);"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
     )
@@ -196,10 +196,16 @@ def main():
     args = parser.parse_args()
     if args.comparison:
         return whole_comparison(args.keep or Path(tempfile.mkdtemp(prefix="galaxy10-bench-")))
+    workdir = args.keep or Path(tempfile.mkdtemp(prefix="galaxy10-bench-"))
+    results, size = stage_costs(args, workdir)
+    snakemake_overhead(workdir)
+    epoch_speeds(args, workdir, results, size)
+
+
+def stage_costs(args, workdir):
+    """Every stage's time and memory through Snakemake, then the time from the split to the metrics."""
     n_images, size = (17736, 256) if args.decals else (21785, 69)
     experiments = ["seed_dnn", "galaxy10_cnn"] if args.decals else ["seed_dnn"]
-
-    workdir = args.keep or Path(tempfile.mkdtemp(prefix="galaxy10-bench-"))
     (workdir / "config").mkdir(parents=True, exist_ok=True)
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     config.update(  # the stages' costs, one seed: not the comparison
@@ -228,7 +234,11 @@ def main():
         training = pd.read_csv(results / name / "seed1" / "history.csv")["seconds"].sum()
         print(f"{name:<14} {total:7.1f} s, of which training epochs {training:7.1f} s; "
               f"not training: {1 - training / total:.0%} (goal < 25 %)")
+    return results, size
 
+
+def snakemake_overhead(workdir):
+    """A no-op and a dry run of the workflow beside a one-rule Snakefile's no-op."""
     noop = [run(SNAKEMAKE, workdir) for _ in range(3)]
     dry = [run([*SNAKEMAKE, "--dry-run"], workdir) for _ in range(3)]
     plain = workdir / "one-rule"  # Snakemake's own start-up: a one-rule workflow with nothing to do
@@ -239,13 +249,16 @@ def main():
     print(f"\nno-op run: {min(noop):.2f} s   dry run: {min(dry):.2f} s   one-rule Snakefile's no-op: {one_rule:.2f} s   "
           f"ratio {min(noop) / one_rule:.2f} (best of 3; goal ≤ {GOAL_NOOP_RATIO})")
 
+
+def epoch_speeds(args, workdir, results, size):
+    """Seconds per epoch of the project's train() beside the plain way, the FLOP bound and the steps alone."""
     peak = float(subprocess.run(
         [sys.executable, "-c", PEAK], capture_output=True, text=True, check=True,
         env={k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"},
     ).stdout)
     print(f"\nfloat32 matmul peak (numpy, 2048², 2 cores): {peak / 1e9:.0f} GFLOP/s")
-    from galaxy10.split import write_split
-    from galaxy10.synthetic import write_synthetic
+    from galaxy10.data.split import write_split
+    from galaxy10.data.synthetic import write_synthetic
 
     small = workdir / "cnn-timing"
     small.mkdir(exist_ok=True)
@@ -260,7 +273,7 @@ def main():
     print("backend      model          batch  train n  project  plain  plain/project  bound s  project/bound  "
           "steps alone s  plain/steps alone")
     defaults = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["experiments"]
-    notebook = {}
+    notebook = {}  # the plain way on TensorFlow: the notebook's
     for backend in ("tensorflow", "jax", "torch"):
         if find_spec(backend) is None:
             print(f"{backend:<12} not installed")

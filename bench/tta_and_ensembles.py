@@ -20,9 +20,9 @@ from sklearn.metrics import accuracy_score, balanced_accuracy_score
 from galaxy10.runtime import use_backend
 
 use_backend("tensorflow", 2)
-from galaxy10.calibration import ensemble_probabilities  # noqa: E402
-from galaxy10.evaluate import CALIBRATED, probabilities_of  # noqa: E402
-from galaxy10.predict import predict  # noqa: E402
+from galaxy10.evaluation.calibration import ensemble_probabilities  # noqa: E402
+from galaxy10.evaluation.metrics import CALIBRATED, probabilities_of  # noqa: E402
+from galaxy10.evaluation.predict import predict  # noqa: E402
 
 
 def scores(labels, predicted) -> tuple[float, float]:

@@ -28,7 +28,7 @@ BAD_FILES = {
     "wrong shape": (lambda p: _h5(p, np.zeros((20, 64, 69, 3), np.uint8), GOOD_LABELS), r"shape \(20, 64, 69, 3\)"),
     "grey images": (lambda p: _h5(p, np.zeros((20, 69, 69), np.uint8), GOOD_LABELS), r"shape \(20, 69, 69\)"),
     "float images": (lambda p: _h5(p, GOOD_IMAGES.astype(np.float32), GOOD_LABELS), "float32"),
-    "label too big": (lambda p: _h5(p, GOOD_IMAGES, GOOD_LABELS + 1), r"found uint8 in \[1, 10\]"),
+    "label too big": (lambda p: _h5(p, GOOD_IMAGES, GOOD_LABELS + 1), r"integers 0..9, found uint8 in \[1, 10\]"),
     "negative label": (lambda p: _h5(p, GOOD_IMAGES, GOOD_LABELS.astype(int) - 1), r"in \[-1, 8\]"),
     "float labels": (lambda p: _h5(p, GOOD_IMAGES, GOOD_LABELS.astype(float)), "must be integers"),
     "empty": (lambda p: _h5(p, GOOD_IMAGES[:0], GOOD_LABELS[:0]), "holds no images"),

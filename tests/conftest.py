@@ -5,7 +5,7 @@ import pytest
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from galaxy10.synthetic import write_synthetic  # noqa: E402
+from galaxy10.data.synthetic import write_synthetic  # noqa: E402
 
 UNDER_CI = os.environ.get("CI") == "true"
 

@@ -16,25 +16,27 @@ import pytest
 from astropy.io import fits
 from PIL import Image
 
-from galaxy10.classes import CLASS_NAMES, DECALS_CLASS_NAMES
-from galaxy10.calibration import apply_temperature
-from galaxy10.classify import NoImagesError, classify, model_probabilities, probability_columns
-from galaxy10.cli import main
-from galaxy10.cutouts import LUPTON_Q, LUPTON_STRETCH, expand, fit_to_size, read_batches
-from galaxy10.inference import predict_probabilities
-from galaxy10.models import build_model
-from galaxy10.synthetic import render
+from galaxy10.data.facts import SDSS_CLASS_NAMES, DECALS_CLASS_NAMES
+from galaxy10.evaluation.calibration import apply_temperature
+from galaxy10.classify.ensemble import model_probabilities
+from galaxy10.classify.table import NoImagesError, classify, probability_columns
+from galaxy10.classify.cli import main
+from galaxy10.data.cutouts import expand, fit_to_size, read_batches
+from galaxy10.data.fits import LUPTON_Q, LUPTON_STRETCH
+from galaxy10.evaluation.inference import predict_probabilities
+from galaxy10.training.models import build_model
+from galaxy10.data.synthetic import render
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 N = 30
-PROBABILITIES = probability_columns(CLASS_NAMES)
+PROBABILITIES = probability_columns(SDSS_CLASS_NAMES)
 
 
 @pytest.fixture(scope="module")
 def model(tmp_path_factory, small_h5):
     """The notebook's network after two epochs on the shared synthetic set, saved as .keras."""
     keras.utils.set_random_seed(0)
-    net = build_model("seed_dnn", (69, 69, 3), 1 / 255)
+    net = build_model("seed_dnn", (69, 69, 3), 10, 1 / 255)
     net.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     with h5py.File(small_h5) as f:
         net.fit(f["images"][()], f["ans"][()], epochs=2, batch_size=32, verbose=0)
@@ -88,7 +90,7 @@ def test_png_and_hdf5_give_the_direct_prediction(tmp_path, model, net, images):
     expected = predict_probabilities(net, images, 256)
     out = tmp_path / "out"
     result = classify([(model, None)], [write_pictures(tmp_path / "png", images), write_h5(tmp_path / "c.h5", images)],
-                      out, CLASS_NAMES)
+                      out, SDSS_CLASS_NAMES)
     rows = table(out)
     assert result["items"] == len(rows) == 2 * N and result["errors"] == 0
     assert list(rows.columns) == ["file", "row", "predicted", "predicted_name", *PROBABILITIES, "error"]
@@ -97,14 +99,14 @@ def test_png_and_hdf5_give_the_direct_prediction(tmp_path, model, net, images):
     for part in (rows[:N], rows[N:]):
         assert list(part["predicted"].astype(int)) == list(expected.argmax(axis=1))
         np.testing.assert_allclose(probabilities_of(part), expected, atol=1e-6)
-    assert list(rows["predicted_name"]) == [CLASS_NAMES[int(k)] for k in rows["predicted"]]
+    assert list(rows["predicted_name"]) == [SDSS_CLASS_NAMES[int(k)] for k in rows["predicted"]]
     assert set(rows["error"]) == {""}
     assert Image.open(out / "contact_sheet.png").size[0] > 500
 
 
 def test_jpeg_gives_mostly_the_same_classes(tmp_path, model, net, images):
     classify([(model, None)], write_pictures(tmp_path / "jpg", images, ".jpg", quality=95), tmp_path / "out",
-             CLASS_NAMES)
+             SDSS_CLASS_NAMES)
     agree = table(tmp_path / "out")["predicted"].astype(int) == predict_probabilities(net, images, 256).argmax(axis=1)
     assert agree.mean() >= 0.8
 
@@ -130,7 +132,7 @@ def test_fits_cubes_and_band_files_reproduce_the_image_they_encode(tmp_path, mod
     for part in (read[:N], read[N : 2 * N], read[2 * N :]):  # a*.fits, b*.fits, the band files
         np.testing.assert_array_equal(part, target)
 
-    classify([(model, None)], [cubes, bands], tmp_path / "out", CLASS_NAMES)
+    classify([(model, None)], [cubes, bands], tmp_path / "out", SDSS_CLASS_NAMES)
     rows = table(tmp_path / "out")
     np.testing.assert_allclose(probabilities_of(rows[2 * N :]), predict_probabilities(net, target, 256), atol=1e-6)
 
@@ -173,7 +175,7 @@ def test_a_folder_of_mixed_files_gives_a_row_each(tmp_path, model, images):
     write_h5(tmp_path / "h5.h5", images[:4])
     (folder / "truncated.h5").write_bytes((tmp_path / "h5.h5").read_bytes()[:3000])
     (folder / ".hidden.png").write_text("skipped")
-    classify([(model, None)], folder, tmp_path / "out", CLASS_NAMES)
+    classify([(model, None)], folder, tmp_path / "out", SDSS_CLASS_NAMES)
     rows = table(tmp_path / "out").set_index(table(tmp_path / "out")["file"].map(lambda f: Path(f).name))
     assert list(rows.index) == ["broken.png", "empty.jpg", "galaxy00.png", "galaxy01.png", "galaxy02.png", "grey.png",
                                 "truncated.h5", "truncated.png"]
@@ -193,7 +195,7 @@ def test_only_broken_inputs_raise_and_write_nothing(tmp_path, model):
     (folder / "b.jpg").touch()
     out = tmp_path / "out" / "deeper"
     with pytest.raises(NoImagesError, match=r"no image could be read from 3 items; first errors: .*a\.png: not a"):
-        classify([(model, None)], [folder, tmp_path / "missing.png"], out, CLASS_NAMES)
+        classify([(model, None)], [folder, tmp_path / "missing.png"], out, SDSS_CLASS_NAMES)
     assert not out.parent.exists()
 
 
@@ -203,7 +205,7 @@ def test_other_sizes_are_cropped_and_resized(tmp_path, model, net, images):
     big = render(np.array([1, 7]), np.random.default_rng(1), size=100)
     assert fit_to_size(big[0], 69, 69).shape == (69, 69, 3)
     write_pictures(tmp_path / "sizes", [*big, *padded])
-    classify([(model, None)], tmp_path / "sizes", tmp_path / "out", CLASS_NAMES)
+    classify([(model, None)], tmp_path / "sizes", tmp_path / "out", SDSS_CLASS_NAMES)
     rows = table(tmp_path / "out")
     assert set(rows["error"]) == {""}
     expected = predict_probabilities(net, np.stack([fit_to_size(image, 69, 69) for image in big]), 256)
@@ -223,7 +225,7 @@ def test_console_entry_point_writes_the_table(tmp_path, model, images):
     folder = write_pictures(tmp_path / "png", images[:5])
     env = {**os.environ, "KERAS_BACKEND": "tensorflow", "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get(
         "PYTHONPATH", "")])}
-    command = [sys.executable, "-m", "galaxy10.cli", str(model), "--input", str(folder), "--out", str(tmp_path / "out")]
+    command = [sys.executable, "-m", "galaxy10.classify.cli", str(model), "--input", str(folder), "--out", str(tmp_path / "out")]
     done = subprocess.run([*command, "--tta", "--quiet"], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "5 of 5 images classified" in done.stdout

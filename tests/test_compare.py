@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from galaxy10.classes import CLASS_NAMES
-from galaxy10.compare import write_comparison
-from galaxy10.evaluate import compute_metrics
+from galaxy10.data.facts import SDSS_CLASS_NAMES
+from galaxy10.study.compare import write_comparison
+from galaxy10.evaluation.metrics import compute_metrics
 
 N = 2000
 
@@ -25,11 +25,11 @@ def fake_run(folder, experiment, seed, labels, correct_share, rng):
         for k in range(10):
             table[f"{prefix}{k}"] = probabilities[:, k]
     table.to_csv(folder / "predictions.csv", index=False)
-    metrics = compute_metrics(labels, predicted, CLASS_NAMES)
+    metrics = compute_metrics(labels, predicted, SDSS_CLASS_NAMES)
     metrics["calibration"] = {"raw": {"ece": 0.2}, "calibrated": {"ece": 0.05}}
     (folder / "metrics.json").write_text(json.dumps(metrics))
     record = {"experiment": experiment, "seed": seed, "model": "seed_dnn", "parameters": 1, "train_seconds": 1.0,
-              "class_names": list(CLASS_NAMES)}
+              "class_names": list(SDSS_CLASS_NAMES)}
     (folder / "run.json").write_text(json.dumps(record))
     return folder / "run.json", probabilities
 
@@ -83,9 +83,9 @@ def test_collapsed_runs_are_counted(tmp_path):
 
 def test_a_run_on_one_or_two_classes_is_flagged():
     y = np.arange(100) % 10
-    assert "only 1 class" in compute_metrics(y, np.zeros(100, int), CLASS_NAMES)["collapsed"]
-    assert "only 2 classes" in compute_metrics(y, y % 2, CLASS_NAMES)["collapsed"]
+    assert "only 1 class" in compute_metrics(y, np.zeros(100, int), SDSS_CLASS_NAMES)["collapsed"]
+    assert "only 2 classes" in compute_metrics(y, y % 2, SDSS_CLASS_NAMES)["collapsed"]
     three = np.where(y < 3, y, 0)  # right on three classes of ten: balanced accuracy 0.3 ≥ 1.5 × 0.1
-    assert compute_metrics(y, three, CLASS_NAMES)["collapsed"] is None
+    assert compute_metrics(y, three, SDSS_CLASS_NAMES)["collapsed"] is None
     weak = np.where(y < 1, y, (y + 1) % 10)  # right on one class of ten only: 0.1 < 0.15
-    assert "below 1.5 × chance" in compute_metrics(y, weak, CLASS_NAMES)["collapsed"]
+    assert "below 1.5 × chance" in compute_metrics(y, weak, SDSS_CLASS_NAMES)["collapsed"]

@@ -1,8 +1,8 @@
 import pytest
 from bad_inputs import BAD_FILES, GOOD_IMAGES, GOOD_LABELS, _h5
 
-from galaxy10.dataset import DatasetError, check_galaxy10
-from galaxy10.split import write_split
+from galaxy10.data.galaxy10_file import DatasetError, check_galaxy10
+from galaxy10.data.split import write_split
 
 
 @pytest.mark.parametrize("case", BAD_FILES)
@@ -10,7 +10,7 @@ def test_bad_input_is_refused_clearly_and_leaves_no_output(tmp_path, case):
     make, problem = BAD_FILES[case]
     source = make(tmp_path / "Galaxy10.h5")
     with pytest.raises(DatasetError, match=problem) as error:
-        check_galaxy10(source, image_size=69)
+        check_galaxy10(source, image_size=69, n_classes=10)
     assert str(source) in str(error.value)
     assert "download or regenerate" in str(error.value) or "any_image_size" in str(error.value)
     out = tmp_path / "out" / "split.npz"

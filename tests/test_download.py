@@ -5,7 +5,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from galaxy10.download import DownloadError, fetch
+from galaxy10.data.download import DownloadError, fetch
 
 PAYLOAD = bytes(range(256)) * 4096 + b"tail"  # 1 MiB and a bit, more than one read block
 SHA = hashlib.sha256(PAYLOAD).hexdigest()

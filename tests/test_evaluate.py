@@ -4,15 +4,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from galaxy10.classes import CLASS_NAMES, DECALS_CLASS_NAMES
-from galaxy10.evaluate import compute_metrics, evaluate
+from galaxy10.data.facts import SDSS_CLASS_NAMES, DECALS_CLASS_NAMES
+from galaxy10.evaluation.metrics import compute_metrics, evaluate
 
 Y_TRUE = np.array([0, 0, 1, 1, 2, 2])
 Y_PRED = np.array([0, 1, 1, 1, 2, 0])
 
 
 def test_metrics_match_values_worked_by_hand():
-    m = compute_metrics(Y_TRUE, Y_PRED, CLASS_NAMES)
+    m = compute_metrics(Y_TRUE, Y_PRED, SDSS_CLASS_NAMES)
     assert m["accuracy"] == pytest.approx(4 / 6)
     assert m["balanced_accuracy"] == pytest.approx((1 / 2 + 1 + 1 / 2) / 3)  # mean recall
     f1 = [2 * (1 / 2 * 1 / 2) / 1, 2 * (2 / 3 * 1) / (2 / 3 + 1), 2 * (1 * 1 / 2) / (1 + 1 / 2)]

@@ -5,10 +5,10 @@ import json
 import numpy as np
 import pandas as pd
 
-from galaxy10 import figures
-from galaxy10.classes import DECALS_CLASS_NAMES
-from galaxy10.evaluate import compute_metrics
-from galaxy10.split import load_split, write_split
+from galaxy10.evaluation import figures
+from galaxy10.data.facts import DECALS_CLASS_NAMES
+from galaxy10.evaluation.metrics import compute_metrics
+from galaxy10.data.split import load_split, write_split
 
 
 def test_confusion_matrix_and_gallery_use_the_runs_class_names_and_split_images(small_h5, tmp_path, monkeypatch):
@@ -25,7 +25,7 @@ def test_confusion_matrix_and_gallery_use_the_runs_class_names_and_split_images(
     (tmp_path / "metrics.json").write_text(json.dumps(compute_metrics(y_test, predicted, DECALS_CLASS_NAMES)))
 
     drawn = []
-    monkeypatch.setattr(figures, "_save", lambda fig, out: drawn.append(fig))
+    monkeypatch.setattr(figures, "save", lambda fig, out: drawn.append(fig))
     figures.confusion_figure(tmp_path / "predictions.csv", tmp_path / "metrics.json", tmp_path / "c.png")
     figures.misclassified_gallery(tmp_path / "predictions.csv", split, tmp_path / "metrics.json", tmp_path / "g.png")
     confusion, gallery = drawn

@@ -3,22 +3,22 @@ import numpy as np
 import pytest
 
 from galaxy10.io import InputError
-from galaxy10.models import build_model
+from galaxy10.training.models import build_model
 
 
 def test_seed_network_has_the_notebooks_parameter_count():
-    assert build_model("seed_dnn", (69, 69, 3), 1 / 255).count_params() == 1_829_642
+    assert build_model("seed_dnn", (69, 69, 3), 10, 1 / 255).count_params() == 1_829_642
 
 
 def test_small_cnn_parameter_count_worked_by_hand():
     convolutions = 3 * 3 * (3 * 32 + 32 * 64 + 64 * 128 + 128 * 128)  # no biases: batch-norm follows
     batch_norm = 4 * (32 + 64 + 128 + 128)
-    assert build_model("small_cnn", (69, 69, 3), 1 / 255).count_params() == convolutions + batch_norm + 128 * 10 + 10
+    assert build_model("small_cnn", (69, 69, 3), 10, 1 / 255).count_params() == convolutions + batch_norm + 128 * 10 + 10
 
 
 @pytest.mark.parametrize("name", ["seed_dnn", "small_cnn"])
 def test_model_takes_uint8_images_and_scales_them_itself(name):
-    model = build_model(name, (69, 69, 3), 1 / 255)
+    model = build_model(name, (69, 69, 3), 10, 1 / 255)
     images = np.random.default_rng(0).integers(0, 256, (4, 69, 69, 3), dtype=np.uint8)
     rescale = model.layers[0]
     assert rescale.name.startswith("rescaling")
@@ -28,18 +28,18 @@ def test_model_takes_uint8_images_and_scales_them_itself(name):
 
 
 def test_reference_architectures_match_their_published_sizes():
-    assert build_model("galaxy10_cnn", (69, 69, 3), 1 / 255).count_params() == 1_219_578  # astroNN's Galaxy10CNN
+    assert build_model("galaxy10_cnn", (69, 69, 3), 10, 1 / 255).count_params() == 1_219_578  # astroNN's Galaxy10CNN
     dense = 14283 * 512 + 512 * 256 + 256 * 128 + 4 * (512 + 256 + 128) + 128 * 10 + 10  # no biases before BN
-    assert build_model("deep_dnn", (69, 69, 3), 1 / 255).count_params() == dense
+    assert build_model("deep_dnn", (69, 69, 3), 10, 1 / 255).count_params() == dense
 
 
 def test_unknown_model_lists_the_choices():
     with pytest.raises(ValueError, match="seed_dnn"):
-        build_model("resnet9000", (69, 69, 3), 1 / 255)
+        build_model("resnet9000", (69, 69, 3), 10, 1 / 255)
 
 
 def test_augmentation_draws_rotations_and_reflections_only_in_training():
-    from galaxy10.models import augmentation
+    from galaxy10.training.models import augmentation
 
     images = np.random.default_rng(0).integers(0, 256, (64, 69, 69, 3)).astype("float32")
     augment = keras.Sequential([keras.Input((69, 69, 3)), *augmentation()])
@@ -51,7 +51,7 @@ def test_augmentation_draws_rotations_and_reflections_only_in_training():
 
 
 def test_models_with_custom_layers_survive_saving(tmp_path):
-    model = build_model("small_cnn", (69, 69, 3), 1 / 255, augment=True)
+    model = build_model("small_cnn", (69, 69, 3), 10, 1 / 255, augment=True)
     model.save(tmp_path / "m.keras")
     images = np.random.default_rng(1).integers(0, 256, (2, 69, 69, 3), dtype=np.uint8)
     loaded = keras.saving.load_model(tmp_path / "m.keras")
@@ -61,7 +61,7 @@ def test_models_with_custom_layers_survive_saving(tmp_path):
 
 @pytest.mark.parametrize("width, depth", [(32, 2), (8, 1)])
 def test_resnet_takes_its_width_and_depth(width, depth):
-    model = build_model("resnet", (69, 69, 3), 1 / 255, width=width, depth=depth)
+    model = build_model("resnet", (69, 69, 3), 10, 1 / 255, width=width, depth=depth)
     body = model.layers[-2]
     convolutions = [layer for layer in body.layers if isinstance(layer, keras.layers.Conv2D)]
     assert convolutions[0].strides == (1, 1) and convolutions[0].filters == width  # the stem keeps every pixel
@@ -74,14 +74,14 @@ def test_resnet_takes_its_width_and_depth(width, depth):
 
 def test_options_of_another_architecture_are_refused():
     with pytest.raises(InputError, match="width"):
-        build_model("small_cnn", (69, 69, 3), 1 / 255, width=8)
+        build_model("small_cnn", (69, 69, 3), 10, 1 / 255, width=8)
 
 
 @pytest.mark.parametrize(
     "name, low, high", [("ResNet50V2", -1, 1), ("EfficientNetV2B0", 0, 255), ("ConvNeXtTiny", 0, 255)]
 )
 def test_applications_get_the_input_range_they_expect_at_their_image_size(name, low, high):
-    model = build_model(name, (69, 69, 3), 1 / 255, image_size=32)
+    model = build_model(name, (69, 69, 3), 10, 1 / 255, image_size=32)
     rescale, resize, body, head = model.layers
     assert isinstance(resize, keras.layers.Resizing) and body.input_shape[1:] == (32, 32, 3)
     extremes = np.asarray(rescale(np.array([0.0, 255.0]).reshape(1, 1, 2, 1)))
@@ -93,10 +93,10 @@ def test_application_weights_come_from_a_file_or_imagenet(tmp_path, monkeypatch)
     donor = keras.applications.EfficientNetV2B0(include_top=False, weights=None, input_shape=(32, 32, 3),
                                                 pooling="avg")
     donor.save_weights(tmp_path / "body.weights.h5")
-    body = build_model("EfficientNetV2B0", (69, 69, 3), 1 / 255, image_size=32,
+    body = build_model("EfficientNetV2B0", (69, 69, 3), 10, 1 / 255, image_size=32,
                        weights=str(tmp_path / "body.weights.h5")).layers[2]
     assert all(np.array_equal(a, b) for a, b in zip(body.get_weights(), donor.get_weights()))
     asked = {}  # imagenet weights are downloaded on first use: offline, check that they are asked for
     monkeypatch.setattr(keras.applications, "ConvNeXtTiny", lambda **kwargs: asked.update(kwargs) or donor)
-    build_model("ConvNeXtTiny", (69, 69, 3), 1 / 255, image_size=32, weights="imagenet")
+    build_model("ConvNeXtTiny", (69, 69, 3), 10, 1 / 255, image_size=32, weights="imagenet")
     assert asked["weights"] == "imagenet" and asked["include_top"] is False and asked["pooling"] == "avg"

@@ -2,9 +2,9 @@ import h5py
 import numpy as np
 import pytest
 
-from galaxy10.classes import DECALS_CLASS_NAMES, SDSS_SIZE
-from galaxy10.split import SCALE, load_split, split_facts, split_indices, write_split
-from galaxy10.synthetic import make_labels
+from galaxy10.data.facts import DECALS_CLASS_NAMES, SDSS_SIZE
+from galaxy10.data.split import SCALE, load_split, split_facts, split_indices, write_split
+from galaxy10.data.synthetic import make_labels
 
 
 def test_default_reproduces_the_seed_sizes():

@@ -7,11 +7,12 @@ from PIL import Image
 from scipy.special import softmax
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
 
-from galaxy10.calibration import (
+from galaxy10.evaluation.calibration import (
     apply_temperature, calibration_metrics, ensemble_probabilities, fit_temperature, reliability_table,
 )
-from galaxy10.figures import differences_plot, per_class_recall_plot, reliability_diagram
-from galaxy10.significance import compare_pair, mcnemar, paired_bootstrap
+from galaxy10.evaluation.figures import reliability_diagram
+from galaxy10.study.figures import differences_plot, per_class_recall_plot
+from galaxy10.study.significance import compare_pair, mcnemar, paired_bootstrap
 
 
 def _calibrated(n=4000, classes=10, seed=0):

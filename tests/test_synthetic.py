@@ -2,13 +2,16 @@ import h5py
 import numpy as np
 import pytest
 
-from galaxy10.classes import DECALS_COUNTS, IMAGE_SIZE, SDSS_COUNTS
-from galaxy10.dataset import check_galaxy10
-from galaxy10.synthetic import SHAPES, class_counts, make_labels, render, write_synthetic
+from galaxy10.data.facts import DATASETS, DECALS_COUNTS, SDSS_COUNTS
+
+from galaxy10.data.galaxy10_file import check_galaxy10
+from galaxy10.data.synthetic import SHAPES, class_counts, make_labels, render, write_synthetic
+
+SDSS_SIDE = DATASETS["sdss"].image_size
 
 
 def test_file_has_galaxy10_format(small_h5):
-    assert check_galaxy10(small_h5) == (400, (IMAGE_SIZE, IMAGE_SIZE, 3))
+    assert check_galaxy10(small_h5) == (400, (SDSS_SIDE, SDSS_SIDE, 3))
     with h5py.File(small_h5) as f:
         images, labels = f["images"][()], f["ans"][()]
     assert images.dtype == np.uint8 and labels.dtype == np.uint8
@@ -76,7 +79,7 @@ def test_larger_images_show_the_same_galaxies_in_finer_pixels():
     """DECaLS-like 138×138 renders of the same draws: same shapes, same surface brightness, twice the pixels."""
     labels = make_labels(64, 0)
     coarse = render(labels, np.random.default_rng(5))
-    fine = render(labels, np.random.default_rng(5), size=2 * IMAGE_SIZE)
+    fine = render(labels, np.random.default_rng(5), size=2 * SDSS_SIDE)
     assert fine.shape == (64, 138, 138, 3) and fine.dtype == np.uint8
     binned = fine.reshape(64, 69, 2, 69, 2, 3).astype(float).mean(axis=(2, 4))
     assert abs(binned.mean() - coarse.mean()) < 0.1 * coarse.mean()

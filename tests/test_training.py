@@ -11,16 +11,16 @@ import pytest
 
 from conftest import require
 
-from galaxy10.batches import ImageBatches
-from galaxy10.calibration import apply_temperature
-from galaxy10.classes import CLASS_NAMES
-from galaxy10.inference import predict_probabilities
+from galaxy10.training.batches import ImageBatches
+from galaxy10.evaluation.calibration import apply_temperature
+from galaxy10.data.facts import SDSS_CLASS_NAMES
+from galaxy10.evaluation.inference import predict_probabilities
 from galaxy10.io import InputError
-from galaxy10.predict import predict
+from galaxy10.evaluation.predict import predict
 from galaxy10.runtime import use_backend
-from galaxy10.settings import TrainingSettings
-from galaxy10.split import load_split, write_split
-from galaxy10.training import train
+from galaxy10.training.settings import TrainingSettings
+from galaxy10.data.split import load_split, write_split
+from galaxy10.training.train import train
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +114,7 @@ def test_predictions_come_from_the_saved_model_with_the_runs_batch(split, tmp_pa
           experiment="notebook")
     record = json.loads((tmp_path / "run.json").read_text())
     assert record["experiment"] == "notebook" and record["settings"] == settings.to_dict()
-    assert record["class_names"] == list(CLASS_NAMES) and record["dataset"] == "sdss"
+    assert record["class_names"] == list(SDSS_CLASS_NAMES) and record["dataset"] == "sdss"
     calls = []
     model = keras.saving.load_model(tmp_path / "m.keras")
     original = type(model).predict_on_batch
@@ -206,20 +206,20 @@ def test_adamw_on_a_cosine_with_warm_up_and_label_smoothing_logs_the_rate_it_rea
 def test_class_weights_balanced_and_square_root_average_one_over_the_images():
     from sklearn.utils.class_weight import compute_class_weight
 
-    from galaxy10.training import class_weights
+    from galaxy10.training.optimization import class_weights
 
     labels = np.repeat([0, 1, 3], [100, 25, 4])
-    assert class_weights(labels, None) is None
-    balanced = class_weights(labels, "balanced")
+    assert class_weights(labels, None, 10) is None
+    balanced = class_weights(labels, "balanced", 10)
     assert np.allclose(balanced[[0, 1, 3]], compute_class_weight("balanced", classes=np.array([0, 1, 3]), y=labels))
-    root = class_weights(labels, "sqrt")
+    root = class_weights(labels, "sqrt", 10)
     assert root[2] == 0 and root[3] / root[0] == pytest.approx(5) and root[1] / root[0] == pytest.approx(2)
     for weights in (balanced, root):
         assert weights[labels].mean() == pytest.approx(1)
 
 
 def test_the_best_epoch_is_the_monitors_after_min_epochs(tmp_path):
-    from galaxy10.training import Checkpoint
+    from galaxy10.training.checkpoint import Checkpoint
 
     checkpoint = Checkpoint(tmp_path, "x", epochs=4, monitor="val_accuracy", min_epochs=1)
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
@@ -269,11 +269,11 @@ def test_new_settings_are_checked():
 @pytest.fixture(scope="module")
 def donor(tmp_path_factory):
     """A saved small_cnn, untrained: its weights are what a fine-tuning run must start from."""
-    from galaxy10.models import build_model
+    from galaxy10.training.models import build_model
 
     path = tmp_path_factory.mktemp("donor") / "donor.keras"
     keras.utils.set_random_seed(7)
-    build_model("small_cnn", (69, 69, 3), 1 / 255).save(path)
+    build_model("small_cnn", (69, 69, 3), 10, 1 / 255).save(path)
     return path
 
 
@@ -291,9 +291,9 @@ def test_a_donor_of_another_kind_is_refused(split, donor, tmp_path):
     with pytest.raises(InputError, match="small_cnn model"):
         train(split, tmp_path / "m.keras", tmp_path / "h.csv", seed=0,
               settings=TrainingSettings("galaxy10_cnn", epochs=1, init_from=str(donor)))
-    from galaxy10.models import build_model
+    from galaxy10.training.models import build_model
 
-    build_model("small_cnn", (32, 32, 3), 1 / 255).save(tmp_path / "small.keras")
+    build_model("small_cnn", (32, 32, 3), 10, 1 / 255).save(tmp_path / "small.keras")
     with pytest.raises(InputError, match="resize"):
         train(split, tmp_path / "m.keras", tmp_path / "h.csv", seed=0,
               settings=TrainingSettings("small_cnn", epochs=1, init_from=str(tmp_path / "small.keras")))
@@ -302,10 +302,10 @@ def test_a_donor_of_another_kind_is_refused(split, donor, tmp_path):
 def test_fine_tuning_interrupted_after_its_frozen_epochs_goes_on_as_if_never_stopped(
     split, tmp_path, preempt_in_epoch, monkeypatch
 ):
-    from galaxy10.models import build_model
+    from galaxy10.training.models import build_model
 
     keras.utils.set_random_seed(8)
-    build_model("seed_dnn", (69, 69, 3), 1 / 255).save(tmp_path / "donor.keras")
+    build_model("seed_dnn", (69, 69, 3), 10, 1 / 255).save(tmp_path / "donor.keras")
     settings = TrainingSettings("seed_dnn", epochs=3, init_from=str(tmp_path / "donor.keras"), freeze_epochs=1,
                                 optimizer="adamw", schedule="cosine")
     whole = train(split, tmp_path / "whole" / "m.keras", tmp_path / "whole" / "h.csv", settings=settings, seed=3)

@@ -21,12 +21,12 @@ from PIL import Image
 from bad_inputs import BAD_FILES
 from conftest import require
 
-from galaxy10.calibration import apply_temperature
-from galaxy10.classes import CLASS_NAMES, DECALS_CLASS_NAMES
-from galaxy10.download import sha256sum
-from galaxy10.models import RandomTranspose  # noqa: F401  (lets keras load the saved models)
+from galaxy10.evaluation.calibration import apply_temperature
+from galaxy10.data.facts import SDSS_CLASS_NAMES, DECALS_CLASS_NAMES
+from galaxy10.data.download import sha256sum
+from galaxy10.training.models import RandomTranspose  # noqa: F401  (lets keras load the saved models)
 from galaxy10.runtime import choose_backend
-from galaxy10.synthetic import render
+from galaxy10.data.synthetic import render
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--cores", "2"]
@@ -156,7 +156,7 @@ def check_run(folder, settings, seed, split, labels, gpus):
     assert record["seed"] == seed and record["model"] == settings["model"]
     assert model.count_params() == record["parameters"] == PARAMETERS[settings["model"]]
     assert record["provenance"]["split"] == DEFAULT_SPLIT and record["versions"]["keras"] == keras.__version__
-    assert record["experiment"] == folder.parent.name and record["class_names"] == list(CLASS_NAMES)
+    assert record["experiment"] == folder.parent.name and record["class_names"] == list(SDSS_CLASS_NAMES)
     assert record["backend"] == choose_backend("auto", settings["model"], gpus)  # JAX: dense networks, GPU jobs
     assert record["split_sha256"] == sha256sum(folder.parents[1] / "split.npz")
     assert record["source_sha256"] == sha256sum(folder.parents[1] / "Galaxy10.h5")
@@ -394,7 +394,7 @@ def test_classify_builds_what_it_needs_from_a_clean_folder(tmp_path):
     table = pd.read_csv(tmp_path / target)
     assert len(table) == 11 and table["error"].notna().sum() == 1
     assert "notes.txt" in table.loc[table["error"].notna(), "file"].item()
-    assert set(table["predicted_name"].dropna()) <= set(CLASS_NAMES)
+    assert set(table["predicted_name"].dropna()) <= set(SDSS_CLASS_NAMES)
     assert_png(tmp_path / target.with_name("contact_sheet.png"), min_width=400)
     assert planned_jobs(tmp_path, str(target)) == {}
 

@@ -5,7 +5,7 @@ import sys
 import traceback
 from importlib.util import find_spec
 
-from .io import InputError
+from galaxy10.io import InputError
 
 BACKENDS = ("tensorflow", "jax", "torch")
 # The backend each model trains fastest with on CPUs, measured side by side by bench/pipeline.py (README, "Speed

@@ -4,8 +4,8 @@ import sys
 import yaml
 from snakemake.utils import update_config, validate
 
-from galaxy10.classes import DATASETS
-from galaxy10.settings import TrainingSettings
+from galaxy10.data.facts import DATASETS
+from galaxy10.training.settings import TrainingSettings
 
 
 def as_yaml(value):

@@ -2,7 +2,7 @@ from galaxy10.runtime import choose_backend, redirect_output, use_backend
 
 redirect_output(snakemake.log[0])
 use_backend(choose_backend(snakemake.params.backend, gpus=snakemake.resources.gpu), snakemake.threads)
-from galaxy10.classify import classify_with_runs
+from galaxy10.classify.table import classify_with_runs
 
 inputs, out, p = snakemake.input, snakemake.output, snakemake.params
 leaderboard = inputs.leaderboard if p.model == "best" else None

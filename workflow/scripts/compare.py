@@ -1,8 +1,8 @@
 from galaxy10.runtime import redirect_output
 
 redirect_output(snakemake.log[0])
-from galaxy10 import figures
-from galaxy10.compare import write_comparison
+from galaxy10.study import figures
+from galaxy10.study.compare import write_comparison
 
 inputs, out, p = snakemake.input, snakemake.output, snakemake.params
 board, differences, recalls = write_comparison(

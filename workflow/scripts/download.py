@@ -1,7 +1,7 @@
 from galaxy10.runtime import redirect_output
 
 redirect_output(snakemake.log[0])
-from galaxy10.download import fetch
+from galaxy10.data.download import fetch
 
 p = snakemake.params
 source = fetch(p.url, snakemake.output.h5, p.sha256, cached=p.cached)

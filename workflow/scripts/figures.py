@@ -1,7 +1,7 @@
 from galaxy10.runtime import redirect_output
 
 redirect_output(snakemake.log[0])
-from galaxy10 import figures
+from galaxy10.evaluation import figures
 
 inputs, out = snakemake.input, snakemake.output
 figures.learning_curves(inputs.history, out.curves)

@@ -1,7 +1,7 @@
 from galaxy10.runtime import redirect_output
 
 redirect_output(snakemake.log[0])
-from galaxy10.split import write_split
+from galaxy10.data.split import write_split
 
 p = snakemake.params
 sizes = write_split(

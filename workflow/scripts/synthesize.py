@@ -1,7 +1,7 @@
 from galaxy10.runtime import redirect_output
 
 redirect_output(snakemake.log[0])
-from galaxy10.synthetic import write_synthetic
+from galaxy10.data.synthetic import write_synthetic
 
 p = snakemake.params
 write_synthetic(

@@ -4,7 +4,7 @@ redirect_output(snakemake.log[0])
 p = snakemake.params
 # before anything imports keras; `auto` depends on the model and on the GPUs this job got (a profile may add them)
 use_backend(choose_backend(p.backend, p.settings["model"], snakemake.resources.gpu), snakemake.threads)
-from galaxy10.training import train
+from galaxy10.training.train import train
 
 out = snakemake.output
 train(

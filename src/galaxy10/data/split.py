@@ -8,10 +8,10 @@ import h5py
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from .classes import CLASS_NAMES
-from .dataset import load_labels
-from .download import sha256sum
-from .io import InputError, atomic_output
+from galaxy10.data.facts import DATASETS
+from galaxy10.data.galaxy10_file import load_labels
+from galaxy10.data.download import sha256sum
+from galaxy10.io import InputError, atomic_output
 
 PARTS = ("train", "valid", "test")
 SCALE = 1 / 255  # the seed's normalisation; the models apply it, so no float copy of the data is ever made
@@ -38,16 +38,18 @@ def split_indices(labels, test_size=0.2, valid_size=0.2, seed=0, stratify=False)
 
 
 def write_split(
-    source, out, test_size=0.2, valid_size=0.2, seed=0, stratify=False, *, dataset="sdss", class_names=CLASS_NAMES,
+    source, out, test_size=0.2, valid_size=0.2, seed=0, stratify=False, *, dataset="sdss", class_names=None,
     image_size=None,
 ) -> dict:
     """Write x_/y_/idx_ arrays for train, valid and test to `out`, with the data set's name and class names;
-    return the part sizes. `image_size`, if given, is the image side the source must have.
+    return the part sizes. `class_names` default to the named Galaxy10 data set's; the labels must name one of them.
+    `image_size`, if given, is the image side the source must have.
 
     Each part's rows are kept in source order, so that its images are copied in one sequential pass over the
     source, block by block, straight into the archive: memory stays flat whatever the data set's size.
     """
-    labels = load_labels(source, image_size)  # checks the file first
+    class_names = DATASETS[dataset].class_names if class_names is None else class_names
+    labels = load_labels(source, image_size, len(class_names))  # checks the file first
     parts = {name: np.sort(rows) for name, rows in split_indices(labels, test_size, valid_size, seed, stratify).items()}
     with h5py.File(source, "r") as f, atomic_output(out) as tmp, zipfile.ZipFile(tmp, "w", allowZip64=True) as npz:
         for name in PARTS:

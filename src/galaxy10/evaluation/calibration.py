@@ -2,6 +2,9 @@
 ensembles. Everything works on softmax outputs (N, classes), since that is what the models and the predictions
 CSV give; logits are recovered as log-probabilities, which differ from them only by a per-image constant."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize_scalar
@@ -78,3 +81,9 @@ def ensemble_probabilities(members) -> np.ndarray:
     if len(shapes) != 1:
         raise ValueError(f"ensemble members must have identical shapes, got {sorted(shapes)}")
     return np.mean(members, axis=0)
+
+
+def model_temperature(model_path) -> float | None:
+    """The calibration temperature of a run's model (calibration.json beside it, written by predict), if any."""
+    calibration = Path(model_path).with_name("calibration.json")
+    return json.loads(calibration.read_text())["temperature"] if calibration.is_file() else None

@@ -6,18 +6,23 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics
 
-from .classes import N_CLASSES
-from .calibration import calibration_metrics
-from .io import atomic_output
-from .settings import read_record
+from galaxy10.evaluation.calibration import calibration_metrics
+from galaxy10.io import atomic_output
+from galaxy10.training.record import read_record
 
-LABELS = list(range(N_CLASSES))
+SCORES = ("accuracy", "balanced_accuracy", "macro_f1")  # the headline scores of a run, and of an experiment
 RAW, CALIBRATED = "prob_", "cal_"  # column prefixes of the probabilities in predictions.csv
 
 
+def probability_columns(prefix: str, n_classes: int) -> list[str]:
+    return [f"{prefix}{k}" for k in range(n_classes)]
+
+
 def probabilities_of(table: pd.DataFrame, prefix: str = RAW) -> np.ndarray:
-    """The (N, classes) probabilities of a predictions table: raw (`prob_k`) or calibrated (`cal_k`)."""
-    return table[[f"{prefix}{k}" for k in LABELS]].to_numpy()
+    """The (N, classes) probabilities of a predictions table: raw (`prob_k`) or calibrated (`cal_k`), as many
+    classes as the table has columns for."""
+    n_classes = sum(1 for column in table.columns if column.startswith(prefix))
+    return table[probability_columns(prefix, n_classes)].to_numpy()
 
 
 def collapse(y_true, y_pred, balanced_accuracy: float) -> str | None:
@@ -32,9 +37,12 @@ def collapse(y_true, y_pred, balanced_accuracy: float) -> str | None:
 
 
 def compute_metrics(y_true, y_pred, class_names) -> dict:
-    """Accuracy, balanced accuracy, macro-F1 (over the classes present), the collapse check and a per-class table."""
+    """Accuracy, balanced accuracy, macro-F1, the collapse check and a per-class table, over the data set's classes
+    (`class_names`). Macro-F1 averages over the classes that are in the test set or predicted (scikit-learn's
+    labels=None); a class that is neither adds nothing."""
+    labels = list(range(len(class_names)))
     precision, recall, f1, support = metrics.precision_recall_fscore_support(
-        y_true, y_pred, labels=LABELS, zero_division=0
+        y_true, y_pred, labels=labels, zero_division=0
     )
     balanced = metrics.balanced_accuracy_score(y_true, y_pred)
     return {
@@ -42,7 +50,7 @@ def compute_metrics(y_true, y_pred, class_names) -> dict:
         "accuracy": metrics.accuracy_score(y_true, y_pred),
         "balanced_accuracy": balanced,
         "macro_f1": metrics.f1_score(y_true, y_pred, average="macro", zero_division=0),
-        "majority_class_accuracy": float(np.bincount(y_true, minlength=N_CLASSES).max() / len(y_true)),
+        "majority_class_accuracy": float(np.bincount(y_true, minlength=len(labels)).max() / len(y_true)),
         "class_names": list(class_names),
         "collapsed": collapse(y_true, y_pred, balanced),
         "per_class": [
@@ -54,7 +62,7 @@ def compute_metrics(y_true, y_pred, class_names) -> dict:
                 "f1": float(f1[k]),
                 "support": int(support[k]),
             }
-            for k in LABELS
+            for k in labels
         ],
     }
 
@@ -64,16 +72,18 @@ def evaluate(predictions, record, metrics_out, confusion_out) -> dict:
     the calibration of its probabilities before and after temperature scaling (NLL, Brier, ECE)."""
     table = pd.read_csv(predictions)
     y_true, y_pred = table["test"].to_numpy(), table["predict"].to_numpy()
-    result = compute_metrics(y_true, y_pred, read_record(record)["class_names"])
+    class_names = read_record(record)["class_names"]
+    result = compute_metrics(y_true, y_pred, class_names)
+    labels = list(range(len(class_names)))
     if f"{CALIBRATED}0" in table:
         result["calibration"] = {
             "raw": calibration_metrics(probabilities_of(table, RAW), y_true),
             "calibrated": calibration_metrics(probabilities_of(table, CALIBRATED), y_true),
         }
     confusion = pd.DataFrame(
-        metrics.confusion_matrix(y_true, y_pred, labels=LABELS),
-        index=pd.Index(LABELS, name="true"),
-        columns=LABELS,
+        metrics.confusion_matrix(y_true, y_pred, labels=labels),
+        index=pd.Index(labels, name="true"),
+        columns=labels,
     )
     with atomic_output(metrics_out) as tmp:
         with open(tmp, "w") as f:

@@ -12,17 +12,7 @@ file is recognised by its content, not its name:
 - three single-band FITS files of one object, `<stem>_g.fits`, `<stem>_r.fits`, `<stem>_i.fits` (or `-g`, `.g`;
   any three of u, g, r, i, z, y; g, r, i when there are more): one item, labelled `<stem>_{g,r,i}.fits`.
 
-FITS bands become a colour image with astropy's `make_lupton_rgb` (Lupton et al. 2004), the reddest band as red and
-the bluest as blue: for g, r, i that is (i, r, g) as RGB, Galaxy10's channel order (the SDSS SkyServer composites
-its images come from). The data are taken as sky-subtracted fluxes in nanomaggies, the unit of SDSS frames and
-Legacy Survey images, with LUPTON_STRETCH = 0.5 and LUPTON_Q = 10: the values astropy's documentation shows for SDSS
-frames, to compare with the SkyServer picture and Fig. 1 of Lupton et al. With them sky noise of about 0.03
-nanomaggies per SDSS pixel is a dark speckle (about 15 of 255), a bright galaxy's core (5–50 nanomaggies per pixel)
-150–220, and only pixels above 170 nanomaggies saturate: a black sky with bright, mostly unsaturated galaxies, as in
-Galaxy10.
-Counts in other units need scaling to nanomaggies first; sky left in the data makes a grey, washed-out picture.
-FITS rows run upwards, so the picture is flipped to run downwards like a PNG's.
-
+FITS bands become a colour image as galaxy10.data.fits says.
 Every image whose size is not the model's is centre-cropped to the model's aspect ratio and resized (`fit_to_size`).
 """
 
@@ -34,15 +24,10 @@ from typing import NamedTuple
 
 import h5py
 import numpy as np
-from astropy.io import fits
-from astropy.visualization import make_lupton_rgb
 from PIL import Image, UnidentifiedImageError
 
-LUPTON_STRETCH = 0.5  # nanomaggies: the linear part of the asinh stretch
-LUPTON_Q = 10  # asinh softening
-BANDS_BY_WAVELENGTH = "ugrizy"
-# Galaxy10 SDSS's bands: a FITS cube's planes unless its header names them; those chosen from band files of more
-SDSS_BANDS = "gri"
+from galaxy10.data.fits import BANDS_BY_WAVELENGTH, SDSS_BANDS, CutoutError, read_fits_bands, read_fits_cube
+
 FITS_SUFFIX = re.compile(r"\.(fits|fit|fts)(\.gz)?$", re.IGNORECASE)
 BAND_FILE = re.compile(r"^(?P<stem>.+)(?P<sep>[_.-])(?P<band>[ugrizy])(?P<suffix>\.(fits|fit|fts)(\.gz)?)$", re.I)
 GREY = "grey-scale image: need 3 colour channels"
@@ -56,10 +41,6 @@ class Item(NamedTuple):
     kind: str = "error"  # "picture", "fits", "bands", "hdf5" or "error"
     paths: tuple = ()  # band files, reddest first
     error: str | None = None
-
-
-class CutoutError(ValueError):
-    """An input that is read but is not a usable colour image."""
 
 
 def input_files(inputs) -> list[Path]:
@@ -159,51 +140,6 @@ def fit_to_size(image: np.ndarray, height: int, width: int) -> np.ndarray:
     return np.asarray(crop.resize((width, height), Image.Resampling.LANCZOS))
 
 
-def lupton_rgb(red, green, blue) -> np.ndarray:
-    """Lupton et al.'s colour image of three band images in nanomaggies (see the module docstring), rows flipped
-    from FITS's upward order; non-finite pixels count as empty sky."""
-    bands = [np.nan_to_num(np.asarray(band, np.float64), posinf=0.0, neginf=0.0) for band in (red, green, blue)]
-    return np.ascontiguousarray(make_lupton_rgb(*bands, stretch=LUPTON_STRETCH, Q=LUPTON_Q)[::-1])
-
-
-def _fits_data(path, ndim):
-    """The first image in the file (axes of length 1 dropped) and its header; an error unless it has `ndim` axes."""
-    with fits.open(path) as hdus:
-        for hdu in hdus:
-            if getattr(hdu, "data", None) is not None and hdu.data.ndim >= 2:
-                data = np.squeeze(np.asarray(hdu.data))
-                if data.ndim != ndim:
-                    need = "a 3-band cube or <stem>_g/_r/_i.fits files" if ndim == 3 else "one band per file"
-                    raise CutoutError(f"FITS image of shape {data.shape}: need {need}")
-                return data, hdu.header
-    raise CutoutError("FITS file without image data")
-
-
-def _cube_order(header) -> list[int]:
-    """Plane indices of a cube, reddest band first, from the header's band names or SDSS_BANDS."""
-    named = str(header.get("BANDS") or "".join(str(header.get(f"BAND{k}", "")) for k in range(3)))
-    bands = re.sub(r"[\s,]", "", named).lower() or SDSS_BANDS
-    if len(bands) != 3 or len(set(bands)) != 3 or not set(bands) <= set(BANDS_BY_WAVELENGTH):
-        raise CutoutError(f"header names bands {named!r}: need three of {', '.join(BANDS_BY_WAVELENGTH)}")
-    return sorted(range(3), key=lambda k: BANDS_BY_WAVELENGTH.index(bands[k]), reverse=True)
-
-
-def _read_fits_cube(path) -> np.ndarray:
-    data, header = _fits_data(path, 3)
-    if data.shape[0] != 3:
-        if data.shape[-1] != 3:
-            raise CutoutError(f"FITS cube of shape {data.shape}: need 3 planes (3×H×W or H×W×3)")
-        data = np.moveaxis(data, -1, 0)
-    return lupton_rgb(*data[_cube_order(header)])
-
-
-def _read_fits_bands(paths) -> np.ndarray:
-    bands = [_fits_data(path, 2)[0] for path in paths]
-    if len({band.shape for band in bands}) > 1:
-        raise CutoutError(f"band images differ in shape: {', '.join(str(band.shape) for band in bands)}")
-    return lupton_rgb(*bands)
-
-
 def _read_picture(path) -> np.ndarray:
     with Image.open(path) as picture:
         picture.load()
@@ -215,7 +151,7 @@ def _read_picture(path) -> np.ndarray:
 def _read_image(item: Item) -> np.ndarray:
     if item.kind == "picture":
         return _read_picture(item.file)
-    return _read_fits_cube(item.file) if item.kind == "fits" else _read_fits_bands(item.paths)
+    return read_fits_cube(item.file) if item.kind == "fits" else read_fits_bands(item.paths)
 
 
 def _read_one(item: Item, height: int, width: int):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .io import InputError, atomic_output
+from galaxy10.io import InputError, atomic_output
 
 BLOCK = 1 << 20
 

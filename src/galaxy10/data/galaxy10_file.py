@@ -5,8 +5,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from .classes import N_CLASSES
-from .io import InputError
+from galaxy10.io import InputError
 
 
 class DatasetError(InputError):
@@ -15,15 +14,16 @@ class DatasetError(InputError):
 
 def _fail(path, problem):
     raise DatasetError(
-        f"{path}: {problem}. Galaxy10 files hold `images` (uint8, N×H×W×3) and `ans` (labels 0..{N_CLASSES - 1}); "
+        f"{path}: {problem}. Galaxy10 files hold `images` (uint8, N×H×W×3) and `ans` (integer class labels from 0); "
         "delete the file and download or regenerate it, or point data.<dataset>.path at a good copy."
     )
 
 
-def check_galaxy10(path, image_size: int | None = None) -> tuple[int, tuple[int, int, int]]:
+def check_galaxy10(path, image_size: int | None = None, n_classes: int | None = None) -> tuple[int, tuple[int, int, int]]:
     """Validate the file's layout and labels without loading the images; return (N, image shape).
 
-    `image_size`, if given, is the side the data set's images must have (69 for SDSS, 256 for DECaLS)."""
+    `image_size`, if given, is the side the data set's images must have (69 for SDSS, 256 for DECaLS); `n_classes`,
+    if given, how many classes its labels may name (the data set's class names)."""
     path = Path(path)
     if not path.is_file():
         raise DatasetError(f"{path}: no such file; run the download or synthesize stage first, or fix data.<dataset>.path.")
@@ -54,12 +54,13 @@ def check_galaxy10(path, image_size: int | None = None) -> tuple[int, tuple[int,
         _fail(path, "it holds no images")
     if labels.shape != (shape[0],):
         _fail(path, f"`ans` has shape {labels.shape} but there are {shape[0]} images")
-    if not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0 or labels.max() >= N_CLASSES:
-        _fail(path, f"`ans` must be integers 0..{N_CLASSES - 1}, found {labels.dtype} in [{labels.min()}, {labels.max()}]")
+    top = "" if n_classes is None else n_classes - 1
+    if not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0 or (n_classes and labels.max() >= n_classes):
+        _fail(path, f"`ans` must be integers 0..{top}, found {labels.dtype} in [{labels.min()}, {labels.max()}]")
     return shape[0], shape[1:]
 
 
-def load_labels(path, image_size: int | None = None) -> np.ndarray:
-    check_galaxy10(path, image_size)
+def load_labels(path, image_size: int | None = None, n_classes: int | None = None) -> np.ndarray:
+    check_galaxy10(path, image_size, n_classes)
     with h5py.File(path, "r") as f:
         return f["ans"][()].astype(np.uint8)

@@ -3,9 +3,8 @@
 import dataclasses
 import hashlib
 import json
-from pathlib import Path
 
-from .io import InputError
+from galaxy10.io import InputError
 
 JIT_CHOICES = ("auto", True, False)
 CLASS_WEIGHTS = (None, "balanced", "sqrt")
@@ -128,14 +127,3 @@ _ALL_OPTIONS = sorted({name for options in MODEL_OPTIONS.values() for name in op
 
 def _whole(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def read_record(path) -> dict:
-    """A run's record (run.json), as training wrote it: the experiment, its settings, the data set's facts."""
-    return json.loads(Path(path).read_text())
-
-
-def model_temperature(model_path) -> float | None:
-    """The calibration temperature of a run's model (calibration.json beside it, written by predict), if any."""
-    calibration = Path(model_path).with_name("calibration.json")
-    return json.loads(calibration.read_text())["temperature"] if calibration.is_file() else None

@@ -8,17 +8,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .calibration import calibration_metrics, ensemble_probabilities
-from .evaluate import CALIBRATED, compute_metrics, probabilities_of
-from .io import atomic_output
-from .settings import read_record
-from .significance import compare_pair
+from galaxy10.evaluation.calibration import calibration_metrics, ensemble_probabilities
+from galaxy10.evaluation.figures import TABLE_STYLE
+from galaxy10.evaluation.metrics import CALIBRATED, SCORES, compute_metrics, probabilities_of
+from galaxy10.io import atomic_output
+from galaxy10.training.record import read_record
+from galaxy10.study.significance import compare_pair
 
-METRICS = ("accuracy", "balanced_accuracy", "macro_f1")
-TABLE_STYLE = (
-    "<style>table{border-collapse:collapse;font-family:sans-serif;font-size:14px}"
-    "th,td{padding:4px 12px;text-align:right;border-bottom:1px solid #ddd}</style>\n"
-)
 
 
 def load_runs(records) -> pd.DataFrame:
@@ -31,7 +27,7 @@ def load_runs(records) -> pd.DataFrame:
         rows.append({
             "experiment": record["experiment"], "seed": record["seed"], "model": record["model"],
             "parameters": record["parameters"], "train_seconds": record["train_seconds"],
-            **{m: metrics[m] for m in METRICS},
+            **{m: metrics[m] for m in SCORES},
             **{f"ece_{kind}": values["ece"] for kind, values in calibration.items()},
             "collapsed": metrics.get("collapsed"), "folder": str(Path(record_path).parent),
             "recalls": [row["recall"] for row in metrics["per_class"]],
@@ -60,14 +56,14 @@ def leaderboard(runs: pd.DataFrame, ensembled: dict, class_names) -> pd.DataFram
     grouped = runs.groupby("experiment")
     board = grouped[["model", "parameters"]].first()
     board["seeds"] = grouped.size()
-    for metric in METRICS:
+    for metric in SCORES:
         board[f"{metric}_mean"] = grouped[metric].mean()
         board[f"{metric}_std"] = grouped[metric].std(ddof=1).fillna(0.0)
     for column in ("ece_raw", "ece_calibrated"):
         board[f"{column}_mean"] = grouped[column].mean()
     for experiment, (labels, probabilities) in ensembled.items():
         scores = compute_metrics(labels, probabilities.argmax(axis=1), class_names)
-        for metric in METRICS:
+        for metric in SCORES:
             board.loc[experiment, f"ensemble_{metric}"] = scores[metric]
         board.loc[experiment, "ensemble_ece"] = calibration_metrics(probabilities, labels)["ece"]
     board["collapsed_seeds"] = grouped["collapsed"].apply(lambda reasons: int(reasons.notna().sum()))
@@ -110,7 +106,7 @@ def write_comparison(records, reference, csv_out, differences_out, html_out, n_r
         diffs.to_csv(tmp, index=False, float_format="%.4f")
 
     shown = board[["model", "parameters", "seeds", "train_seconds_mean"]].copy()
-    for metric in METRICS:
+    for metric in SCORES:
         shown[metric] = [f"{m:.3f} ± {s:.3f}" for m, s in zip(board[f"{metric}_mean"], board[f"{metric}_std"])]
     for metric in ("accuracy", "balanced_accuracy"):
         shown[f"ensemble {metric}"] = board[f"ensemble_{metric}"].map("{:.3f}".format)

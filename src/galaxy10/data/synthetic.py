@@ -15,9 +15,11 @@ from concurrent.futures import ProcessPoolExecutor
 import h5py
 import numpy as np
 
-from .classes import DATASETS, IMAGE_SIZE, N_CLASSES
-from .io import atomic_output
+from galaxy10.data.facts import DATASETS
+from galaxy10.io import atomic_output
 
+SDSS_SIDE = DATASETS["sdss"].image_size  # the renderer's sizes are in SDSS pixels (0.396″)
+N_SHAPES = len(DATASETS["sdss"].class_names)  # the shapes it draws: SDSS's classes
 CHUNK = 512  # 69×69 images per random stream: output depends on the seed only, not on how many processes render
 # Colour of each component as flux in (i, r, g): old stars red, disks neutral, star-forming arms blue.
 BULGE_COLOUR = np.array([1.30, 1.0, 0.50], np.float32)
@@ -46,7 +48,7 @@ CLASS_RANGES = {
 }
 # The renderer draws SDSS's classes. A DECaLS-like set labels each DECaLS class with the nearest of those shapes,
 # one shape per class; it has no mergers, disturbed or barred galaxies, so classes 0, 1 and 5 are stand-ins.
-SHAPES = {"sdss": np.arange(N_CLASSES), "decals": np.array([0, 5, 1, 2, 3, 8, 7, 9, 6, 4])}
+SHAPES = {"sdss": np.arange(N_SHAPES), "decals": np.array([0, 5, 1, 2, 3, 8, 7, 9, 6, 4])}
 
 
 def class_counts(n_images: int, like: str = "sdss") -> np.ndarray:
@@ -58,7 +60,7 @@ def class_counts(n_images: int, like: str = "sdss") -> np.ndarray:
     counts = np.floor(share).astype(int)
     remainder_order = np.argsort(-(share - counts), kind="stable")
     counts[remainder_order[: n_images - counts.sum()]] += 1
-    if n_images >= 2 * N_CLASSES * 10:
+    if n_images >= 20 * len(real):
         for k in np.flatnonzero(counts < 2):  # so a stratified split and every metric see every class
             need = 2 - counts[k]
             counts[k] += need
@@ -107,7 +109,7 @@ def sample_parameters(labels: np.ndarray, rng: np.random.Generator) -> dict:
 
 def _grid(size):
     """Pixel centres in SDSS pixels (the units of every size parameter), so a larger image is a finer one."""
-    axis = (np.arange(size, dtype=np.float32) - (size - 1) / 2) * (IMAGE_SIZE / size)
+    axis = (np.arange(size, dtype=np.float32) - (size - 1) / 2) * (SDSS_SIDE / size)
     return np.meshgrid(axis, axis, indexing="xy")
 
 
@@ -153,7 +155,7 @@ def _blur(images: np.ndarray, sigma: np.ndarray) -> np.ndarray:
     return np.fft.irfft2(spectrum, s=(size, size), axes=(1, 2)).astype(np.float32)
 
 
-def render(labels: np.ndarray, rng: np.random.Generator, size: int = IMAGE_SIZE) -> np.ndarray:
+def render(labels: np.ndarray, rng: np.random.Generator, size: int = SDSS_SIDE) -> np.ndarray:
     """uint8 images (n, size, size, 3) for the given class labels: the same sky seen with finer pixels when
     size > 69, with the same surface brightness and noise per pixel."""
     n = len(labels)
@@ -185,8 +187,8 @@ def render(labels: np.ndarray, rng: np.random.Generator, size: int = IMAGE_SIZE)
         (star_flux[:, None] * star_colour).astype(np.float32),
     )
 
-    pixels_per_sdss_pixel = (size / IMAGE_SIZE) ** 2
-    images = _blur(images * pixels_per_sdss_pixel, p["psf"] * size / IMAGE_SIZE)
+    pixels_per_sdss_pixel = (size / SDSS_SIDE) ** 2
+    images = _blur(images * pixels_per_sdss_pixel, p["psf"] * size / SDSS_SIDE)
     noise_sigma = np.sqrt(p["sky"][:, None, None, None] ** 2 + np.maximum(images, 0) / 4)
     images += rng.standard_normal(images.shape, np.float32) * noise_sigma
     stretched = np.arcsinh(images / STRETCH_SOFTENING) / np.arcsinh(STRETCH_MAX / STRETCH_SOFTENING)
@@ -200,18 +202,19 @@ def _render_chunk(args):
 
 def make_labels(n_images: int, seed: int, like: str = "sdss") -> np.ndarray:
     """Class labels in the real set's proportions, in a seeded random order."""
-    labels = np.repeat(np.arange(N_CLASSES, dtype=np.uint8), class_counts(n_images, like))
+    counts = class_counts(n_images, like)
+    labels = np.repeat(np.arange(len(counts), dtype=np.uint8), counts)
     return np.random.default_rng(seed).permutation(labels)
 
 
 def write_synthetic(
-    path, n_images: int, seed: int, processes: int = 1, image_size: int = IMAGE_SIZE, like: str = "sdss"
+    path, n_images: int, seed: int, processes: int = 1, image_size: int = SDSS_SIDE, like: str = "sdss"
 ) -> None:
     """Write `n_images` synthetic galaxies of image_size² pixels to `path` as HDF5 datasets `images` and `ans`,
     with the classes and class proportions of the data set `like` (sdss or decals)."""
     labels = make_labels(n_images, seed, like)
     shapes = SHAPES[like][labels]
-    chunk = max(1, CHUNK * IMAGE_SIZE**2 // image_size**2)  # the same memory per chunk at any size
+    chunk = max(1, CHUNK * SDSS_SIDE**2 // image_size**2)  # the same memory per chunk at any size
     chunks = [(seed, i, shapes[start : start + chunk], image_size) for i, start in enumerate(range(0, n_images, chunk))]
     with atomic_output(path) as tmp, h5py.File(tmp, "w") as out:
         images = out.create_dataset(

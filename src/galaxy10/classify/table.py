@@ -11,65 +11,25 @@ come, so memory stays flat however many images there are.
 import csv
 import heapq
 import re
-import textwrap
 from pathlib import Path
 
-import keras
-import matplotlib
 import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from .calibration import apply_temperature, ensemble_probabilities  # noqa: E402
-from .cli import class_names  # noqa: E402
-from .cutouts import expand, read_batches  # noqa: E402
-from .inference import predict_probabilities  # noqa: E402
-from .io import atomic_output  # noqa: E402
-from .models import ARCHITECTURES  # noqa: E402, F401  (registers the custom layers that saved models use)
-from .settings import model_temperature, read_record  # noqa: E402
+from galaxy10.classify.ensemble import load_models, model_probabilities
+from galaxy10.classify.options import class_names
+from galaxy10.classify.sheet import contact_sheet
+from galaxy10.data.cutouts import expand, read_batches
+from galaxy10.evaluation.calibration import model_temperature
+from galaxy10.io import atomic_output
+from galaxy10.training.record import read_record
 
 SHOWN_ERRORS = 3  # how many of the items' errors the message says when no image could be read
-SHEET_COLUMNS = 10
-THUMBNAIL_PIXELS = 140  # thumbnails are enlarged by a whole factor to about this height
-DPI = 100
-CELL = (1.5, 1.15, 0.36)  # a contact sheet's cell, in thumbnails: height, width, and the title's height above it
 
 
 class NoImagesError(ValueError):
     """Not one input could be read as an image."""
-
-
-def load_models(models) -> list:
-    """[(net, temperature)] for [(path to .keras, temperature or None)]; all must take the same images."""
-    if not models:
-        raise ValueError("no model given")
-    nets = []
-    for path, temperature in models:
-        if not Path(path).is_file():
-            raise FileNotFoundError(f"{path}: no such model file")
-        if temperature is not None and not temperature > 0:
-            raise ValueError(f"{path}: temperature must be positive, got {temperature}")
-        try:
-            nets.append((keras.saving.load_model(path, compile=False), temperature))
-        except Exception as err:  # a damaged archive fails in zipfile, h5py or Keras: say which model it was
-            raise ValueError(f"{path}: cannot load the model ({err})") from err
-    shapes = {(tuple(net.input_shape[1:]), net.output_shape[-1]) for net, _ in nets}
-    if len(shapes) > 1:
-        raise ValueError(f"the models differ in input shape or number of classes: {sorted(shapes)}")
-    return nets
-
-
-def model_probabilities(nets, images, batch_size: int, tta: bool = False) -> np.ndarray:
-    """The mean over the models of each one's probabilities, tempered by its temperature where it has one: a
-    seed ensemble's prediction."""
-    members = []
-    for net, temperature in nets:
-        probabilities = predict_probabilities(net, images, batch_size, tta)
-        members.append(probabilities if temperature is None else apply_temperature(probabilities, temperature))
-    return ensemble_probabilities(members).astype(np.float32)
 
 
 def probability_columns(class_names) -> list[str]:
@@ -77,7 +37,7 @@ def probability_columns(class_names) -> list[str]:
 
 
 def classify(models, inputs, out_dir, class_names, tta=False, batch_size=256, progress=False, sheet_limit=300) -> dict:
-    """Classify every item of `inputs` (files, folders, lists of them; see galaxy10.cutouts) with the mean of
+    """Classify every item of `inputs` (files, folders, lists of them; see galaxy10.data.cutouts) with the mean of
     `models` [(path to .keras, temperature or None)] and write `out_dir`/classes.csv and contact_sheet.png (the
     `sheet_limit` most confident images; none when 0). If no image could be read, raise NoImagesError and leave
     no output behind. Returns the number of items and of errors and the paths written."""
@@ -141,27 +101,6 @@ def _write_table(nets, items, out, class_names, tta, batch_size, progress, sheet
             first = "; ".join(errors[:SHOWN_ERRORS])
             raise NoImagesError(f"no image could be read from {len(items)} items; first errors: {first}")
     return sorted(best, reverse=True), errors
-
-
-def contact_sheet(entries, out, columns=SHEET_COLUMNS):
-    """Thumbnails in the order given, each titled with its predicted class and probability, its file below. Each
-    is placed pixel for pixel (figimage): an axes per thumbnail takes seconds to draw, and matplotlib needs GBs to
-    draw a whole sheet as one image."""
-    scale = max(1, round(THUMBNAIL_PIXELS / entries[0][2].shape[0]))  # whole pixels, so nothing is interpolated
-    height, width = scale * entries[0][2].shape[0], scale * entries[0][2].shape[1]
-    cell_h, cell_w, top = round(height * CELL[0]), round(width * CELL[1]), round(height * CELL[2])
-    rows = -(-len(entries) // columns)
-    fig = plt.figure(figsize=(columns * cell_w / DPI, rows * cell_h / DPI), dpi=DPI)
-    text = {"ha": "center", "transform": None, "fontsize": 7}  # positions in pixels from the bottom left
-    for k, (confidence, _, image, item, name) in enumerate(entries):
-        x, y = k % columns * cell_w + (cell_w - width) // 2, (rows - k // columns) * cell_h - top - height
-        fig.figimage(image.repeat(scale, axis=0).repeat(scale, axis=1), x, y)
-        label = Path(item.file).name + ("" if item.row is None else f" #{item.row}")
-        fig.text(x + width / 2, y + height + 3, f"{textwrap.fill(name, 30)}\n{confidence:.0%}", va="bottom", **text)
-        fig.text(x + width / 2, y - 2, label if len(label) <= 30 else "…" + label[-29:], va="top", **text)
-    with atomic_output(out) as tmp:
-        fig.savefig(tmp, format="png", dpi=DPI)
-    plt.close(fig)
 
 
 def classify_with_runs(model_paths, inputs, table_out, sheet_out, leaderboard=None, tta=False) -> dict:

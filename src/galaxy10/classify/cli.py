@@ -6,13 +6,11 @@ Problems the user can fix (no image readable, a missing model file, a bad option
 """
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
 
-from .classes import CLASS_NAMES, DATASETS
-from .settings import model_temperature
+from galaxy10.classify.options import class_names, temperatures
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before anything imports TensorFlow
 
@@ -56,40 +54,6 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def class_names(choice, model_paths) -> tuple:
-    """The names the option asks for; else those in the run.json files beside the models, which must agree; else
-    Galaxy10 SDSS's."""
-    if choice in DATASETS:
-        return DATASETS[choice].class_names
-    if choice:
-        if not Path(choice).is_file():
-            raise FileNotFoundError(f"--class-names {choice}: not sdss, decals or a file")
-        return tuple(line.strip() for line in Path(choice).read_text().splitlines() if line.strip())
-    found = {}
-    for run_json in {Path(path).with_name("run.json") for path in model_paths}:
-        if run_json.is_file():
-            try:
-                names = json.loads(run_json.read_text()).get("class_names")
-            except (json.JSONDecodeError, AttributeError) as err:
-                raise ValueError(f"{run_json}: not a JSON object ({err})") from err
-            if names:
-                found[tuple(names)] = run_json
-    if len(found) > 1:
-        raise ValueError(f"the models' run.json files name different classes: {', '.join(map(str, found.values()))}")
-    return next(iter(found), CLASS_NAMES)
-
-
-def temperatures(values, model_paths, uncalibrated=False) -> list:
-    """The given temperatures (one for all, or one per model); else each model's calibration.json's, if any."""
-    if uncalibrated:
-        return [None] * len(model_paths)
-    if not values:
-        return [model_temperature(path) for path in model_paths]
-    if len(values) not in (1, len(model_paths)):
-        raise ValueError(f"--temperature takes one value or one per model ({len(model_paths)}), got {len(values)}")
-    return values * len(model_paths) if len(values) == 1 else values
-
-
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     try:
@@ -98,7 +62,7 @@ def main(argv=None) -> int:
             raise FileNotFoundError(f"{missing[0]}: no such model file")
         models = list(zip(args.models, temperatures(args.temperature, args.models, args.uncalibrated)))
         names = class_names(args.class_names, args.models)
-        from .classify import classify
+        from galaxy10.classify.table import classify
 
         summary = classify(
             models,

@@ -1,8 +1,10 @@
-"""The Galaxy10 data sets' facts: class names, images per class, image size."""
+"""What is known of the Galaxy10 data sets before reading them: class names, images per class, image size, where
+to download them. Every stage after the split takes these facts from the split (its class names and images), so
+that a data set of other classes or sizes flows through unchanged."""
 
 from dataclasses import dataclass
 
-CLASS_NAMES = (  # Galaxy10 SDSS
+SDSS_CLASS_NAMES = (
     "Disk, Face-on, No Spiral",
     "Smooth, Completely round",
     "Smooth, in-between round",
@@ -26,14 +28,11 @@ DECALS_CLASS_NAMES = (
     "Edge-on without Bulge",
     "Edge-on with Bulge",
 )
-N_CLASSES = len(CLASS_NAMES)
-
 # Images per class as astroNN documents them. SDSS's add up to 21,830, not to the 21,785 images in
 # Galaxy10.h5, so the synthetic set takes them as proportions.
 SDSS_COUNTS = (3461, 6997, 6292, 394, 1534, 17, 589, 1121, 906, 519)
 DECALS_COUNTS = (1081, 1853, 2645, 2027, 334, 2043, 1829, 2628, 1423, 1873)
 SDSS_SIZE = 21785
-IMAGE_SIZE = 69
 
 
 @dataclass(frozen=True)
@@ -51,7 +50,7 @@ class DataSet:
 
 DATASETS = {
     "sdss": DataSet(
-        "Galaxy10 SDSS", CLASS_NAMES, SDSS_COUNTS, SDSS_SIZE, IMAGE_SIZE,
+        "Galaxy10 SDSS", SDSS_CLASS_NAMES, SDSS_COUNTS, SDSS_SIZE, 69,
         "https://zenodo.org/records/10844811/files/Galaxy10.h5",
         "969a6b1cefcc36e09fffa86febd2f699a4aa19b837ba0427f01b0bc6ded458af",
     ),

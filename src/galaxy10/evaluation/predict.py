@@ -5,15 +5,14 @@ import json
 import keras
 import pandas as pd
 
-from .batches import inference_batch
-from .calibration import apply_temperature, calibration_metrics, fit_temperature
-from .classes import N_CLASSES
-from .evaluate import CALIBRATED, RAW
-from .inference import predict_probabilities
-from .io import atomic_output
-from .models import ARCHITECTURES  # noqa: F401  (registers the custom layers that saved models use)
-from .settings import read_record
-from .split import load_split
+from galaxy10.training.batches import inference_batch
+from galaxy10.evaluation.calibration import apply_temperature, calibration_metrics, fit_temperature
+from galaxy10.evaluation.metrics import CALIBRATED, RAW, probability_columns
+from galaxy10.evaluation.inference import predict_probabilities
+from galaxy10.io import atomic_output
+from galaxy10.training.models import ARCHITECTURES  # noqa: F401  (registers the custom layers that saved models use)
+from galaxy10.training.record import read_record
+from galaxy10.data.split import load_split
 
 def predict(model_path, record, split, out, calibration_out, tta=False) -> pd.DataFrame:
     """Write the test part's predictions: columns predict, test (the seed's), source_index, prob_0..prob_9 (the
@@ -34,8 +33,8 @@ def predict(model_path, record, split, out, calibration_out, tta=False) -> pd.Da
 
     table = pd.DataFrame({"predict": probabilities.argmax(axis=1), "test": y_test, "source_index": rows})
     for prefix, values in ((RAW, probabilities), (CALIBRATED, calibrated)):
-        for k in range(N_CLASSES):
-            table[f"{prefix}{k}"] = values[:, k]
+        for k, column in enumerate(probability_columns(prefix, values.shape[1])):
+            table[column] = values[:, k]
     with atomic_output(out) as tmp:
         table.to_csv(tmp, index=False)
     calibration = {

@@ -5,9 +5,8 @@ from functools import partial
 import keras
 from keras import layers, ops, regularizers
 
-from .classes import N_CLASSES
-from .io import InputError
-from .settings import APPLICATIONS, MODEL_OPTIONS
+from galaxy10.io import InputError
+from galaxy10.training.settings import APPLICATIONS, MODEL_OPTIONS
 
 
 def batch_norm():
@@ -145,8 +144,10 @@ def augmentation():
     return [layers.RandomFlip("horizontal"), layers.RandomFlip("vertical"), RandomTranspose()]
 
 
-def build_model(name: str, input_shape, scale: float, augment: bool = False, **options) -> keras.Model:
-    """uint8 input → scaling → (augmentation) → the architecture's body → softmax over the classes.
+def build_model(
+    name: str, input_shape, n_classes: int, scale: float, augment: bool = False, **options
+) -> keras.Model:
+    """uint8 input → scaling → (augmentation) → the architecture's body → softmax over the data set's `n_classes`.
 
     `options` are the architecture's own (settings.MODEL_OPTIONS: resnet's width and depth, an application's
     image_size and weights); unset ones take their defaults there. `scale` maps pixel values to [0, 1]; an
@@ -165,7 +166,7 @@ def build_model(name: str, input_shape, scale: float, augment: bool = False, **o
             layers.Rescaling(scale * (high - low), offset=low),
             *(augmentation() if augment else []),
             *body,
-            layers.Dense(N_CLASSES, activation="softmax", dtype="float32"),
+            layers.Dense(n_classes, activation="softmax", dtype="float32"),
         ],
         name=name,
     )

@@ -1,0 +1,40 @@
+"""Trained models as one classifier: loaded with a clear error per file, their tempered probabilities averaged."""
+
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from galaxy10.evaluation.calibration import apply_temperature, ensemble_probabilities
+from galaxy10.evaluation.inference import predict_probabilities
+from galaxy10.training.models import ARCHITECTURES  # noqa: F401  (registers the custom layers that saved models use)
+
+
+def load_models(models) -> list:
+    """[(net, temperature)] for [(path to .keras, temperature or None)]; all must take the same images."""
+    if not models:
+        raise ValueError("no model given")
+    nets = []
+    for path, temperature in models:
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"{path}: no such model file")
+        if temperature is not None and not temperature > 0:
+            raise ValueError(f"{path}: temperature must be positive, got {temperature}")
+        try:
+            nets.append((keras.saving.load_model(path, compile=False), temperature))
+        except Exception as err:  # a damaged archive fails in zipfile, h5py or Keras: say which model it was
+            raise ValueError(f"{path}: cannot load the model ({err})") from err
+    shapes = {(tuple(net.input_shape[1:]), net.output_shape[-1]) for net, _ in nets}
+    if len(shapes) > 1:
+        raise ValueError(f"the models differ in input shape or number of classes: {sorted(shapes)}")
+    return nets
+
+
+def model_probabilities(nets, images, batch_size: int, tta: bool = False) -> np.ndarray:
+    """The mean over the models of each one's probabilities, tempered by its temperature where it has one: a
+    seed ensemble's prediction."""
+    members = []
+    for net, temperature in nets:
+        probabilities = predict_probabilities(net, images, batch_size, tta)
+        members.append(probabilities if temperature is None else apply_temperature(probabilities, temperature))
+    return ensemble_probabilities(members).astype(np.float32)

@@ -1,0 +1,67 @@
+"""The comparison's figures: scores per experiment, recall per class, and the differences between experiments."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from galaxy10.evaluation.figures import save  # noqa: E402
+from galaxy10.evaluation.metrics import SCORES  # noqa: E402
+
+
+def leaderboard_plot(leaderboard_csv, out):
+    """Mean ± std over seeds of accuracy, balanced accuracy and macro-F1 for every experiment."""
+    board = pd.read_csv(leaderboard_csv, index_col="experiment")
+    fig, ax = plt.subplots(figsize=(max(6, 1.8 * len(board)), 4))
+    width = 0.8 / len(SCORES)
+    for k, metric in enumerate(SCORES):
+        x = np.arange(len(board)) + (k - 1) * width
+        ax.bar(x, board[f"{metric}_mean"], width, yerr=board[f"{metric}_std"], capsize=3, label=metric)
+    ax.set_xticks(np.arange(len(board)), [f"{name}\n{p:,} params" for name, p in zip(board.index, board["parameters"])])
+    ax.set(ylabel="test score (mean ± std over seeds)", ylim=(0, 1))
+    ax.legend(loc="upper left", ncols=3, fontsize=8)
+    save(fig, out)
+
+
+def per_class_recall_plot(recalls: pd.DataFrame, class_names, out):
+    """Recall of every class (columns) for every experiment (rows), as an annotated heatmap: where the
+    experiments differ is usually a few hard classes, which one overall number hides."""
+    values = recalls.to_numpy(dtype=float)
+    fig, ax = plt.subplots(figsize=(1.0 * values.shape[1] + 3, 0.5 * values.shape[0] + 2.5))
+    image = ax.imshow(values, cmap="viridis", vmin=0, vmax=1, aspect="auto")
+    for (row, column), value in np.ndenumerate(values):
+        color = "white" if value < 0.6 else "black"
+        ax.text(column, row, f"{value:.2f}", ha="center", va="center", fontsize=8, color=color)
+    ax.set_xticks(range(values.shape[1]), list(class_names), rotation=90)
+    ax.set_yticks(range(values.shape[0]), [str(name) for name in recalls.index])
+    ax.set(xlabel="true class", title="test recall per class")
+    fig.colorbar(image, ax=ax, label="recall")
+    save(fig, out)
+
+
+def differences_plot(differences: pd.DataFrame, out):
+    """One panel per reference experiment (column `against`): every other experiment's difference to it in
+    accuracy and balanced accuracy, with its paired bootstrap interval (columns as from
+    significance.compare_pair); an interval crossing zero is no evidence."""
+    references = list(dict.fromkeys(differences["against"])) if len(differences) else []
+    rows = max(1, differences["experiment"].nunique()) if len(differences) else 1
+    fig, axes = plt.subplots(1, max(1, len(references)), figsize=(6.5 * max(1, len(references)), 1.2 + 0.6 * rows),
+                             squeeze=False, layout="constrained")
+    if not references:
+        axes[0, 0].text(0.5, 0.5, "one experiment only: nothing to compare", ha="center")
+        axes[0, 0].axis("off")
+    for ax, reference in zip(axes.flat, references):
+        table = differences[differences["against"] == reference]
+        y = np.arange(len(table))
+        for k, metric in enumerate(("accuracy", "balanced_accuracy")):
+            diff, low, high = (table[f"{metric}_{end}"].to_numpy(dtype=float) for end in ("diff", "low", "high"))
+            error = np.clip([diff - low, high - diff], 0, None)  # a percentile interval need not hold the estimate
+            ax.errorbar(diff, y + (k - 0.5) * 0.3, xerr=error, fmt="os"[k], capsize=3, label=metric.replace("_", " "))
+        ax.axvline(0, color="gray", linestyle=":")
+        ax.set_yticks(y, list(table["experiment"]))
+        ax.invert_yaxis()
+        ax.set(xlabel=f"difference to {reference} (95% paired bootstrap interval)")
+        ax.legend(loc="best", fontsize=8)
+    save(fig, out)
