@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 from galaxy10.data.facts import SDSS_CLASS_NAMES
-from galaxy10.study.compare import write_comparison
 from galaxy10.evaluation.metrics import compute_metrics
+from galaxy10.study.compare import write_comparison
+from galaxy10.study.tables import main as print_tables
 
 N = 2000
 
@@ -29,12 +30,14 @@ def fake_run(folder, experiment, seed, labels, correct_share, rng):
     metrics["calibration"] = {"raw": {"ece": 0.2}, "calibrated": {"ece": 0.05}}
     (folder / "metrics.json").write_text(json.dumps(metrics))
     record = {"experiment": experiment, "seed": seed, "model": "seed_dnn", "parameters": 1, "train_seconds": 1.0,
-              "class_names": list(SDSS_CLASS_NAMES)}
+              "class_names": list(SDSS_CLASS_NAMES), "dataset": "synthetic", "backend": "jax",
+              "provenance": {"source": {"n_images": 5 * len(labels)}}}
     (folder / "run.json").write_text(json.dumps(record))
     return folder / "run.json", probabilities
 
 
-def test_differences_are_significant_only_where_they_were_built_in(tmp_path):
+def compare_three(tmp_path):
+    """Two seeds each of a strong and a weak experiment, and a copy of the weak one: the comparison's outputs."""
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 10, N)
     records, members = [], {}
@@ -54,8 +57,14 @@ def test_differences_are_significant_only_where_they_were_built_in(tmp_path):
         records.append(folder / "run.json")
 
     board, diffs, recalls = write_comparison(
-        records, "weak", tmp_path / "board.csv", tmp_path / "diffs.csv", tmp_path / "board.html", n_resamples=500
+        records, "weak", tmp_path / "leaderboard.csv", tmp_path / "differences.csv", tmp_path / "board.html",
+        n_resamples=500,
     )
+    return board, diffs, recalls, labels, members
+
+
+def test_differences_are_significant_only_where_they_were_built_in(tmp_path):
+    board, diffs, recalls, labels, members = compare_three(tmp_path)
     assert list(board.index)[0] == "strong" and list(recalls.index) == list(board.index)
     ensemble = np.mean(members["strong"], axis=0).argmax(axis=1)  # the mean of the seeds' probabilities
     assert board.loc["strong", "ensemble_accuracy"] == pytest.approx(np.mean(ensemble == labels))
@@ -69,6 +78,30 @@ def test_differences_are_significant_only_where_they_were_built_in(tmp_path):
     assert set(verdict.index) == {(e, r) for r in ("weak", "strong") for e in ("strong", "weak", "weak_copy") if e != r}
     html = (tmp_path / "board.html").read_text()
     assert "not significant" in html and "+0.000 [+0.000, +0.000]" in html
+
+
+def test_the_docs_tables_are_written_from_the_results_folder(tmp_path, capsys):
+    board, diffs, *_ = compare_three(tmp_path)
+    print_tables([str(tmp_path)])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == (f"Data set `synthetic` ({5 * N:,} images), {N:,} test images, seeds [1, 2]; backends: "
+                        "strong: jax, weak: jax, weak_copy: jax.")
+    leaderboard = lines[2 : lines.index("", 2)]
+    assert leaderboard[0].startswith("| experiment | parameters | accuracy |") and len(leaderboard) == 2 + 3
+    rows = {line.split(" | ")[0].strip("| "): line.split(" | ") for line in leaderboard[2:]}
+    strong = board.loc["strong"]
+    assert rows["strong"][2] == f"{strong['accuracy_mean']:.3f} ± {strong['accuracy_std']:.3f}"
+    assert rows["strong"][5] == f"{strong['ensemble_accuracy']:.3f} / {strong['ensemble_balanced_accuracy']:.3f}"
+    assert rows["strong"][6] == "0.200 → 0.050"
+    differences = [line for line in lines if line.startswith("| strong | weak |")]
+    expected = pd.read_csv(tmp_path / "differences.csv").set_index(["experiment", "against"]).loc[("strong", "weak")]
+    assert diffs.set_index(["experiment", "against"]).loc[("strong", "weak"), "mcnemar_p"] < 1e-4
+    assert differences == [
+        f"| strong | weak | {expected['accuracy_diff']:+.3f} [{expected['accuracy_low']:+.3f}, "
+        f"{expected['accuracy_high']:+.3f}] | {expected['balanced_accuracy_diff']:+.3f} "
+        f"[{expected['balanced_accuracy_low']:+.3f}, {expected['balanced_accuracy_high']:+.3f}] | "
+        "< 1e-4 |"
+    ]
 
 
 def test_collapsed_runs_are_counted(tmp_path):

@@ -1,0 +1,92 @@
+"""The comparison's tables as Markdown, written from a results folder, so that the tables in the docs are
+regenerated, never typed:
+
+    python -m galaxy10.study.tables Results/quick/synthetic
+
+prints where the numbers come from (data set, images, seeds, backends), the leaderboard and the differences."""
+
+import argparse
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from galaxy10.training.record import read_record
+
+
+def _cell(value) -> str:
+    return f"{value:,.0f}" if isinstance(value, (int, float)) and float(value).is_integer() else str(value)
+
+
+def markdown(table: pd.DataFrame) -> str:
+    """A pipe table of `table`'s columns (its index is not shown)."""
+    lines = ["| " + " | ".join(map(str, table.columns)) + " |", "|" + " --- |" * len(table.columns)]
+    lines += ["| " + " | ".join(_cell(value) for value in row) + " |" for row in table.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def _mean_std(board: pd.DataFrame, metric: str) -> list[str]:
+    return [f"{m:.3f} ± {s:.3f}" for m, s in zip(board[f"{metric}_mean"], board[f"{metric}_std"])]
+
+
+def leaderboard_table(folder) -> str:
+    """The leaderboard of `folder` (a `<results>/<dataset>` folder) in its own order: mean ± std over the seeds'
+    single models, the seed ensemble, calibration and training time."""
+    board = pd.read_csv(Path(folder) / "leaderboard.csv")
+    shown = pd.DataFrame({"experiment": board["experiment"], "parameters": board["parameters"]})
+    shown["accuracy"] = _mean_std(board, "accuracy")
+    shown["balanced accuracy"] = _mean_std(board, "balanced_accuracy")
+    shown["macro-F1"] = _mean_std(board, "macro_f1")
+    shown["ensemble acc. / bal. acc."] = [
+        f"{a:.3f} / {b:.3f}" for a, b in zip(board["ensemble_accuracy"], board["ensemble_balanced_accuracy"])
+    ]
+    shown["ECE raw → calibrated"] = [
+        f"{r:.3f} → {c:.3f}" for r, c in zip(board["ece_raw_mean"], board["ece_calibrated_mean"])
+    ]
+    shown["collapsed seeds"] = board["collapsed_seeds"]
+    shown["training s"] = board["train_seconds_mean"].round()
+    return markdown(shown)
+
+
+def differences_table(folder) -> str:
+    """Each seed ensemble against the reference experiments: differences with their 95 % paired bootstrap
+    intervals, and McNemar's p."""
+    path = Path(folder) / "differences.csv"
+    diffs = pd.read_csv(path) if path.stat().st_size > 1 else pd.DataFrame()
+    if diffs.empty:
+        return "(one experiment only: no differences)"
+    shown = diffs[["experiment", "against"]].copy()
+    for metric, title in (("accuracy", "Δ accuracy"), ("balanced_accuracy", "Δ balanced accuracy")):
+        shown[f"{title} [95 % interval]"] = [
+            f"{d:+.3f} [{lo:+.3f}, {hi:+.3f}]"
+            for d, lo, hi in zip(diffs[f"{metric}_diff"], diffs[f"{metric}_low"], diffs[f"{metric}_high"])
+        ]
+    # the CSV keeps four decimals
+    shown["McNemar p"] = [f"{p:.2g}" if p >= 1e-4 else "< 1e-4" for p in diffs["mcnemar_p"]]
+    return markdown(shown)
+
+
+def provenance(folder) -> str:
+    """One sentence on what the tables were made from, read from the runs' records and metrics."""
+    records = [read_record(path) for path in sorted(Path(folder).glob("*/seed*/run.json"))]
+    if not records:
+        raise FileNotFoundError(f"{folder}: no runs (<experiment>/seed<seed>/run.json); run the workflow first")
+    metrics = json.loads((Path(folder) / records[0]["experiment"] / f"seed{records[0]['seed']}" / "metrics.json")
+                         .read_text())
+    source = records[0].get("provenance", {}).get("source", {})
+    images = f"{source['n_images']:,} images" if "n_images" in source else "all its images"
+    seeds = sorted({record["seed"] for record in records})
+    backends = sorted({f"{record['experiment']}: {record['backend']}" for record in records})
+    return (f"Data set `{records[0]['dataset']}` ({images}), {metrics['n_test']:,} test images, seeds {seeds}; "
+            f"backends: {', '.join(backends)}.")
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("folder", type=Path, help="a <results>/<dataset> folder with a leaderboard.csv")
+    args = parser.parse_args(argv)
+    print(provenance(args.folder), "", leaderboard_table(args.folder), "", differences_table(args.folder), sep="\n")
+
+
+if __name__ == "__main__":
+    main()
