@@ -1,4 +1,5 @@
-"""Broken Galaxy10-format files, each with a phrase its error message must contain."""
+"""Broken Galaxy10-format files, each with a phrase its error message must contain, and broken configs, each
+named by the key the error must name."""
 
 import h5py
 import numpy as np
@@ -34,4 +35,12 @@ BAD_FILES = {
     "empty": (lambda p: _h5(p, GOOD_IMAGES[:0], GOOD_LABELS[:0]), "holds no images"),
     "length mismatch": (lambda p: _h5(p, GOOD_IMAGES, GOOD_LABELS[:5]), "20 images"),
     "wrong image size": (lambda p: _h5(p, np.zeros((20, 64, 64, 3), np.uint8), GOOD_LABELS), "are 69×69"),
+}
+
+BAD_CONFIGS = {  # the key: how to break a config with it
+    "epochz": lambda c: c["experiments"]["seed_dnn"].update(epochz=3),
+    "epochs": lambda c: c["experiments"]["seed_dnn"].update(epochs="ten"),
+    "backend": lambda c: c.update(backend="theano"),
+    "test_size": lambda c: c.update(split={"test_size": 1.5}),
+    "colour": lambda c: c.update(colour="red"),
 }

@@ -10,6 +10,13 @@ from galaxy10.data.synthetic import write_synthetic  # noqa: E402
 UNDER_CI = os.environ.get("CI") == "true"
 
 
+def pytest_collection_modifyitems(items):
+    """A test that runs Snakemake is slow too, so that `-m "not slow"` runs no Snakemake at all."""
+    for item in items:
+        if item.get_closest_marker("workflow"):
+            item.add_marker(pytest.mark.slow)
+
+
 def require(met, prerequisite: str, how: str) -> None:
     """Skip a test whose prerequisite is missing, saying how to get it; under CI, where every prerequisite is
     installed, fail instead."""

@@ -199,17 +199,31 @@ def test_only_broken_inputs_raise_and_write_nothing(tmp_path, model):
     assert not out.parent.exists()
 
 
+def test_a_larger_cutout_is_shrunk_as_averaging_its_pixels_would(tmp_path):
+    """Checked against an independent reference: the same galaxies rendered at twice the size and shrunk by a
+    plain 2×2 block mean, which fit_to_size's Lanczos filter must come close to (and a 3-pixel shift must not)."""
+    big = render(np.array([1, 7, 4, 9]), np.random.default_rng(1), size=138)
+    for image in big:
+        shrunk = fit_to_size(image, 69, 69).astype(float)
+        block_mean = image.reshape(69, 2, 69, 2, 3).astype(float).mean(axis=(1, 3))
+        error = np.abs(shrunk - block_mean).mean()
+        assert error < 2.5 and np.abs(shrunk - np.roll(block_mean, 3, axis=0)).mean() > 2 * error
+
+
 def test_other_sizes_are_cropped_and_resized(tmp_path, model, net, images):
     padded = np.pad(images[:2], ((0, 0), (0, 0), (10, 10), (0, 0)))  # 69×89: the centred 69×69 crop is the image
     np.testing.assert_array_equal(fit_to_size(padded[0], 69, 69), images[0])
-    big = render(np.array([1, 7]), np.random.default_rng(1), size=100)
-    assert fit_to_size(big[0], 69, 69).shape == (69, 69, 3)
+    tall = np.pad(images[2], ((7, 7), (0, 0), (0, 0)))  # 83×69: so is this one's
+    np.testing.assert_array_equal(fit_to_size(tall, 69, 69), images[2])
+    big = render(np.array([1, 7]), np.random.default_rng(1), size=138)
     write_pictures(tmp_path / "sizes", [*big, *padded])
     classify([(model, None)], tmp_path / "sizes", tmp_path / "out", SDSS_CLASS_NAMES)
     rows = table(tmp_path / "out")
     assert set(rows["error"]) == {""}
-    expected = predict_probabilities(net, np.stack([fit_to_size(image, 69, 69) for image in big]), 256)
-    np.testing.assert_allclose(probabilities_of(rows[:2]), expected, atol=1e-6)
+    block_means = big.reshape(2, 69, 2, 69, 2, 3).astype(float).mean(axis=(2, 4)).round().astype(np.uint8)
+    reference = predict_probabilities(net, block_means, 256)
+    assert (probabilities_of(rows[:2]).argmax(axis=1) == reference.argmax(axis=1)).all()
+    np.testing.assert_allclose(probabilities_of(rows[:2]), reference, atol=0.05)
     np.testing.assert_allclose(probabilities_of(rows[2:]), predict_probabilities(net, images[:2], 256), atol=1e-6)
 
 
@@ -221,7 +235,7 @@ def test_ensemble_is_the_mean_of_tempered_probabilities(net, images):
     np.testing.assert_allclose(mean, (p + flat) / 2, atol=1e-6)
 
 
-def test_console_entry_point_writes_the_table(tmp_path, model, images):
+def test_console_entry_point_writes_the_table_with_tta_probabilities(tmp_path, model, net, images):
     folder = write_pictures(tmp_path / "png", images[:5])
     env = {**os.environ, "KERAS_BACKEND": "tensorflow", "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get(
         "PYTHONPATH", "")])}
@@ -230,6 +244,9 @@ def test_console_entry_point_writes_the_table(tmp_path, model, images):
     assert done.returncode == 0, done.stderr
     assert "5 of 5 images classified" in done.stdout
     assert len(table(tmp_path / "out")) == 5 and (tmp_path / "out" / "contact_sheet.png").is_file()
+    with_tta, without = (predict_probabilities(net, images[:5], 256, tta=tta) for tta in (True, False))
+    assert np.abs(with_tta - without).max() > 1e-3  # so that the comparison below can tell them apart
+    np.testing.assert_allclose(probabilities_of(table(tmp_path / "out")), with_tta, atol=1e-5)
     installed = Path(sys.executable).with_name("galaxy10-classify")  # the console script pip installs
     helped = subprocess.run([installed, "--help"], env=env, capture_output=True, text=True, timeout=60)
     assert helped.returncode == 0 and "--input" in helped.stdout and "--class-names" in helped.stdout

@@ -4,8 +4,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
+pytestmark = pytest.mark.workflow
 REPO = Path(__file__).resolve().parents[1]
 
 

@@ -4,6 +4,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.workflow
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 

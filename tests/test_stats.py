@@ -3,7 +3,6 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from PIL import Image
 from scipy.special import softmax
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
 
@@ -158,21 +157,53 @@ def test_ensemble_is_the_mean_and_rejects_mismatched_members():
         ensemble_probabilities([])
 
 
-def _assert_png(path):
-    with Image.open(path) as image:
-        assert image.format == "PNG" and image.width > 300
+@pytest.fixture
+def drawn(monkeypatch):
+    """The figures the plotting functions draw, captured instead of saved, so their data can be checked."""
+    from galaxy10.evaluation import figures as run_figures
+    from galaxy10.study import figures as study_figures
+
+    figures = []
+    for module in (run_figures, study_figures):
+        monkeypatch.setattr(module, "save", lambda fig, out: figures.append(fig))
+    return figures
 
 
-def test_figures_write_pngs(tmp_path):
+def test_reliability_diagram_plots_the_tables_bins_and_ece(drawn):
     p, labels = _calibrated(n=500)
-    reliability_diagram(_sharpened(p), labels, tmp_path / "reliability.png", temperature=3.0)
-    reliability_diagram(p, labels, tmp_path / "reliability_plain.png")
+    sharp = _sharpened(p)
+    reliability_diagram(sharp, labels, "unused.png", temperature=3.0)
+    lines = drawn[0].axes[0].get_lines()
+    assert [line.get_label() for line in lines][0] == "perfect calibration"
+    for line, probabilities in zip(lines[1:], (sharp, apply_temperature(sharp, 3.0))):
+        table = reliability_table(probabilities, labels)
+        filled = table[table["count"] > 0]
+        np.testing.assert_allclose(line.get_xdata(), filled["confidence"])
+        np.testing.assert_allclose(line.get_ydata(), filled["accuracy"])
+        assert f"ECE {calibration_metrics(probabilities, labels)['ece']:.3f}" in line.get_label()
+
+
+def test_recall_heatmap_shows_each_experiments_recall_per_class(drawn):
     names = [f"class {k}" for k in range(10)]
     recalls = pd.DataFrame(np.random.default_rng(0).random((3, 10)), index=["cnn", "resnet", "vit"])
-    per_class_recall_plot(recalls, names, tmp_path / "recall.png")
+    per_class_recall_plot(recalls, names, "unused.png")
+    ax = drawn[0].axes[0]
+    np.testing.assert_array_equal(ax.get_images()[0].get_array(), recalls.to_numpy())
+    assert [label.get_text() for label in ax.get_xticklabels()] == names
+    assert [label.get_text() for label in ax.get_yticklabels()] == ["cnn", "resnet", "vit"]
+    assert ax.texts[11].get_text() == f"{recalls.iloc[1, 1]:.2f}"  # row 1, column 1
+
+
+def test_differences_plot_puts_each_difference_inside_its_interval(drawn):
     y, a, b = _predictions(n=300)
     table = pd.DataFrame([compare_pair(y, a, b, n_resamples=100), compare_pair(y, b, a, n_resamples=100)])
     table["experiment"], table["against"] = ["cnn", "dnn"], ["dnn", "cnn"]
-    differences_plot(table, tmp_path / "intervals.png")
-    for name in ("reliability", "reliability_plain", "recall", "intervals"):
-        _assert_png(tmp_path / f"{name}.png")
+    differences_plot(table, "unused.png")
+    panels = drawn[0].axes
+    assert [ax.get_xlabel() for ax in panels] == [f"difference to {r} (95% paired bootstrap interval)"
+                                                  for r in ("dnn", "cnn")]
+    for ax, (_, row) in zip(panels, table.iterrows()):
+        accuracy = ax.containers[0]  # the accuracy errorbar: its marker at the difference, its bar the interval
+        assert accuracy.lines[0].get_xdata()[0] == pytest.approx(row["accuracy_diff"])
+        bar = accuracy.lines[2][0].get_segments()[0]
+        assert [bar[0][0], bar[1][0]] == pytest.approx([row["accuracy_low"], row["accuracy_high"]])

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 import yaml
 from PIL import Image
-from bad_inputs import BAD_FILES
+from bad_inputs import BAD_CONFIGS, BAD_FILES
 from conftest import require
 
 from galaxy10.evaluation.calibration import apply_temperature
@@ -37,7 +37,7 @@ RUNS = len(EXPERIMENTS) * len(SEEDS)
 OUT = Path(SMALL["results"]) / "synthetic"
 PARAMETERS = {"seed_dnn": 1_829_642, "small_cnn": 243_178}
 DEFAULT_SPLIT = {"test_size": 0.2, "valid_size": 0.2, "seed": 42, "stratify": False}
-slow = pytest.mark.slow
+workflow = pytest.mark.workflow  # conftest marks these slow too
 
 
 def snakemake(workdir, *args, check=True):
@@ -83,7 +83,7 @@ def run(tmp_path_factory):  # about a minute
     return workdir
 
 
-@slow
+@workflow
 def test_every_output_holds_what_it_should(run):
     check_outputs(run)
 
@@ -193,12 +193,12 @@ def check_run(folder, settings, seed, split, labels, gpus):
         assert row["name"] in per_class and f"<td>{row['support']}</td>" in per_class
 
 
-@slow
+@workflow
 def test_nothing_left_to_do_after_a_full_run(run):
     assert planned_jobs(run) == {}
 
 
-@slow
+@workflow
 def test_changing_one_training_value_reruns_only_that_experiment(run):
     first, second = EXPERIMENTS
     untouched = (run / OUT / first / "seed1" / "model.keras").stat().st_mtime
@@ -217,7 +217,7 @@ def test_changing_one_training_value_reruns_only_that_experiment(run):
         snakemake(run)
 
 
-@slow
+@workflow
 def test_adding_an_experiment_trains_only_that_experiment(run):
     config = small_config(run=[*EXPERIMENTS, "seed_dnn_batch64"])
     config["experiments"]["seed_dnn_batch64"] = {**SMALL["experiments"]["seed_dnn"], "batch_size": 64}
@@ -229,7 +229,7 @@ def test_adding_an_experiment_trains_only_that_experiment(run):
         write_config(run, SMALL)
 
 
-@slow
+@workflow
 def test_deleting_a_model_reruns_train_and_what_follows(run):
     (run / OUT / EXPERIMENTS[0] / "seed2" / "model.keras").unlink()
     assert planned_jobs(run) == {"train": 1, "predict": 1, "evaluate": 1, "figures": 1, "compare": 1, "all": 1}
@@ -237,7 +237,7 @@ def test_deleting_a_model_reruns_train_and_what_follows(run):
     assert planned_jobs(run) == {}
 
 
-@slow
+@workflow
 def test_changing_the_split_reruns_what_follows_it_and_never_the_data(run):
     write_config(run, small_config(split={"seed": 99}))
     try:
@@ -248,7 +248,7 @@ def test_changing_the_split_reruns_what_follows_it_and_never_the_data(run):
         write_config(run, SMALL)
 
 
-@slow
+@workflow
 def test_asking_for_one_stage_builds_only_up_to_it(tmp_path):
     write_config(tmp_path, SMALL)
     snakemake(tmp_path, str(OUT / "split.npz"))
@@ -256,7 +256,7 @@ def test_asking_for_one_stage_builds_only_up_to_it(tmp_path):
     assert made == ["Galaxy10.h5", "benchmarks", "logs", "split.npz"]
 
 
-@slow
+@workflow
 def test_gpu_jobs_take_turns_under_the_default_profile(tmp_path):
     config = small_config({"seed_dnn": {**SMALL["experiments"]["seed_dnn"], "epochs": 1}})
     config["resources"]["train"].update(gpu=1, threads=1)
@@ -268,15 +268,8 @@ def test_gpu_jobs_take_turns_under_the_default_profile(tmp_path):
     assert [("train", ""), ("", "train")] * 2 == events
 
 
-BAD_CONFIGS = {
-    "epochz": lambda c: c["experiments"]["seed_dnn"].update(epochz=3),
-    "epochs": lambda c: c["experiments"]["seed_dnn"].update(epochs="ten"),
-    "backend": lambda c: c.update(backend="theano"),
-    "test_size": lambda c: c.update(split={"test_size": 1.5}),
-    "colour": lambda c: c.update(colour="red"),
-}
 
-
+@workflow
 @pytest.mark.parametrize("key", BAD_CONFIGS)
 def test_bad_config_is_an_error_naming_the_key(tmp_path, key):
     config = json.loads(json.dumps(SMALL))
@@ -288,6 +281,7 @@ def test_bad_config_is_an_error_naming_the_key(tmp_path, key):
     assert not (tmp_path / "Results").exists()
 
 
+@workflow
 @pytest.mark.parametrize("case", BAD_FILES)
 def test_bad_input_file_fails_on_the_console_naming_file_and_problem(tmp_path, case):
     make, problem = BAD_FILES[case]
@@ -303,6 +297,7 @@ def test_bad_input_file_fails_on_the_console_naming_file_and_problem(tmp_path, c
     assert [p.name for p in data.iterdir() if p.name not in ("logs", "benchmarks")] == []  # no split.npz
 
 
+@workflow
 def test_a_file_of_another_image_size_is_taken_when_the_config_says_so(tmp_path):
     with h5py.File(tmp_path / "small.h5", "w") as f:
         f["images"] = np.random.default_rng(0).integers(0, 255, (200, 32, 32, 3), dtype=np.uint8)
@@ -314,6 +309,7 @@ def test_a_file_of_another_image_size_is_taken_when_the_config_says_so(tmp_path)
         assert npz["x_test"].shape == (40, 32, 32, 3)
 
 
+@workflow
 @pytest.mark.parametrize("config_file, trainings", [("quick.yaml", 4), ("test.yaml", 4), ("zoo.yaml", 27)])
 def test_a_config_file_given_on_the_command_line_runs_only_its_experiments(tmp_path, config_file, trainings):
     shutil.copytree(REPO / "config", tmp_path / "config")  # config.yaml (its four experiments) and the others
@@ -326,7 +322,7 @@ def test_a_config_file_given_on_the_command_line_runs_only_its_experiments(tmp_p
     assert result.returncode != 0 and "run: ['resnet9000'] not in experiments" in result.stdout + result.stderr
 
 
-@slow
+@workflow
 def test_a_decals_like_run_names_decals_classes_everywhere(tmp_path):
     config = small_config({"seed_dnn": {"model": "seed_dnn", "epochs": 1}}, seeds=[1])
     config["synthetic"] = {"like": "decals", "n_images": 300, "image_size": 48}
@@ -341,7 +337,7 @@ def test_a_decals_like_run_names_decals_classes_everywhere(tmp_path):
     assert any(b"Barred Spiral" in base64.b64decode(blob) for blob in embedded)
 
 
-@slow
+@pytest.mark.slow
 def test_training_killed_mid_run_goes_on_from_its_checkpoint(tmp_path):
     epochs = 8
     config = small_config({"tiny_cnn": {**SMALL["experiments"]["tiny_cnn"], "epochs": epochs, "early_stopping": None}},
@@ -376,7 +372,7 @@ def test_training_killed_mid_run_goes_on_from_its_checkpoint(tmp_path):
     assert not (run / "checkpoint").exists()
 
 
-@slow
+@workflow
 def test_classify_builds_what_it_needs_from_a_clean_folder(tmp_path):
     cutouts = tmp_path / "my_galaxies"
     cutouts.mkdir()
@@ -399,7 +395,7 @@ def test_classify_builds_what_it_needs_from_a_clean_folder(tmp_path):
     assert planned_jobs(tmp_path, str(target)) == {}
 
 
-@slow
+@workflow
 def test_report_holds_every_figure_with_its_caption(run):
     snakemake(run, "--report", "report.html")
     html = (run / "report.html").read_text()
@@ -414,7 +410,7 @@ def test_report_holds_every_figure_with_its_caption(run):
         assert caption in html
 
 
-@slow
+@pytest.mark.slow
 def test_report_shows_the_leaderboard_in_a_browser(run):
     """Headless Chromium (Debian's `chromium`) opens the report, goes to the leaderboard and keeps a screenshot."""
     from playwright.sync_api import sync_playwright
