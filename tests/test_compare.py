@@ -9,14 +9,14 @@ import pytest
 from galaxy10.data.facts import SDSS_CLASS_NAMES
 from galaxy10.evaluation.metrics import compute_metrics
 from galaxy10.study.compare import write_comparison
+from galaxy10.study.differences import differences
 from galaxy10.study.tables import main as print_tables
 
 N = 2000
 
 
-def fake_run(folder, experiment, seed, labels, correct_share, rng):
-    """A run folder whose calibrated predictions are right on `correct_share` of the images, wrong elsewhere."""
-    folder.mkdir(parents=True)
+def fake_predictions(path, labels, correct_share, rng):
+    """A predictions table whose calibrated predictions are right on `correct_share` of the images."""
     right = rng.random(len(labels)) < correct_share
     predicted = np.where(right, labels, (labels + 1 + rng.integers(0, 9, len(labels))) % 10)
     probabilities = np.full((len(labels), 10), 0.3 / 9)
@@ -25,7 +25,17 @@ def fake_run(folder, experiment, seed, labels, correct_share, rng):
     for prefix in ("prob_", "cal_"):
         for k in range(10):
             table[f"{prefix}{k}"] = probabilities[:, k]
-    table.to_csv(folder / "predictions.csv", index=False)
+    table.to_csv(path, index=False)
+    return predicted, probabilities
+
+
+def fake_run(folder, experiment, seed, labels, correct_share, rng, valid_share=None):
+    """A run folder whose calibrated predictions are right on `correct_share` of the test images and on
+    `valid_share` (by default the same) of as many validation images."""
+    folder.mkdir(parents=True)
+    valid_labels = np.roll(labels, 1)
+    fake_predictions(folder / "valid_predictions.csv", valid_labels, valid_share or correct_share, rng)
+    predicted, probabilities = fake_predictions(folder / "predictions.csv", labels, correct_share, rng)
     metrics = compute_metrics(labels, predicted, SDSS_CLASS_NAMES)
     metrics["calibration"] = {"raw": {"ece": 0.2}, "calibrated": {"ece": 0.05}}
     (folder / "metrics.json").write_text(json.dumps(metrics))
@@ -50,7 +60,7 @@ def compare_three(tmp_path):
     for seed in (1, 2):
         folder = tmp_path / "weak_copy" / f"seed{seed}"
         folder.mkdir(parents=True)
-        for name in ("predictions.csv", "metrics.json"):
+        for name in ("predictions.csv", "valid_predictions.csv", "metrics.json"):
             (folder / name).write_text((tmp_path / "weak" / f"seed{seed}" / name).read_text())
         record = json.loads((tmp_path / "weak" / f"seed{seed}" / "run.json").read_text()) | {"experiment": "weak_copy"}
         (folder / "run.json").write_text(json.dumps(record))
@@ -87,21 +97,24 @@ def test_the_docs_tables_are_written_from_the_results_folder(tmp_path, capsys):
     assert lines[0] == (f"Data set `synthetic` ({5 * N:,} images), {N:,} test images, seeds [1, 2]; backends: "
                         "strong: jax, weak: jax, weak_copy: jax.")
     leaderboard = lines[2 : lines.index("", 2)]
-    assert leaderboard[0].startswith("| experiment | parameters | accuracy |") and len(leaderboard) == 2 + 3
-    rows = {line.split(" | ")[0].strip("| "): line.split(" | ") for line in leaderboard[2:]}
-    strong = board.loc["strong"]
-    assert rows["strong"][2] == f"{strong['accuracy_mean']:.3f} ± {strong['accuracy_std']:.3f}"
-    assert rows["strong"][5] == f"{strong['ensemble_accuracy']:.3f} / {strong['ensemble_balanced_accuracy']:.3f}"
-    assert rows["strong"][6] == "0.200 → 0.050"
-    differences = [line for line in lines if line.startswith("| strong | weak |")]
+    header = [cell.strip() for cell in leaderboard[0].strip("|").split("|")]
+    assert header[:4] == ["experiment", "parameters", "ensemble valid balanced accuracy", "accuracy"]
+    rows = {cells[0]: dict(zip(header, cells)) for cells in
+            ([cell.strip() for cell in line.strip("|").split("|")] for line in leaderboard[2:])}
+    assert list(rows) == list(board.index) and len(rows) == 3
+    strong = pd.read_csv(tmp_path / "leaderboard.csv", index_col="experiment").loc["strong"]  # what the tables read
+    assert rows["strong"]["ensemble valid balanced accuracy"] == f"{strong['valid_balanced_accuracy']:.3f}"
+    assert rows["strong"]["accuracy"] == f"{strong['accuracy_mean']:.3f} ± {strong['accuracy_std']:.3f}"
+    assert rows["strong"]["ensemble acc. / bal. acc."] == (f"{strong['ensemble_accuracy']:.3f} / "
+                                                          f"{strong['ensemble_balanced_accuracy']:.3f}")
+    assert rows["strong"]["ECE raw → calibrated"] == "0.200 → 0.050"
     expected = pd.read_csv(tmp_path / "differences.csv").set_index(["experiment", "against"]).loc[("strong", "weak")]
-    assert diffs.set_index(["experiment", "against"]).loc[("strong", "weak"), "mcnemar_p"] < 1e-4
-    assert differences == [
-        f"| strong | weak | {expected['accuracy_diff']:+.3f} [{expected['accuracy_low']:+.3f}, "
-        f"{expected['accuracy_high']:+.3f}] | {expected['balanced_accuracy_diff']:+.3f} "
-        f"[{expected['balanced_accuracy_low']:+.3f}, {expected['balanced_accuracy_high']:+.3f}] | "
-        "< 1e-4 |"
-    ]
+    assert expected["interval_level"] == pytest.approx(1 - 0.05 / 4)
+    assert (f"| strong | weak | {expected['accuracy_diff']:+.3f} [{expected['accuracy_low']:+.3f}, "
+            f"{expected['accuracy_high']:+.3f}] | {expected['balanced_accuracy_diff']:+.3f} "
+            f"[{expected['balanced_accuracy_low']:+.3f}, {expected['balanced_accuracy_high']:+.3f}] | "
+            f"{expected['mcnemar_p']:.2g} | {expected['mcnemar_p_holm']:.2g} | different |") in lines
+    assert "| experiment | against | Δ accuracy [98.75% interval] |" in "\n".join(lines)
 
 
 def test_collapsed_runs_are_counted(tmp_path):
@@ -122,3 +135,40 @@ def test_a_run_on_one_or_two_classes_is_flagged():
     assert compute_metrics(y, three, SDSS_CLASS_NAMES)["collapsed"] is None
     weak = np.where(y < 1, y, (y + 1) % 10)  # right on one class of ten only: 0.1 < 0.15
     assert "below 1.5 × chance" in compute_metrics(y, weak, SDSS_CLASS_NAMES)["collapsed"]
+
+
+def test_the_choice_follows_validation_even_where_the_test_part_disagrees(tmp_path):
+    """`test_wins` is better on the test part, `valid_wins` on validation: the validation one is chosen, ordered
+    first, made the reference of the differences, and so taken by classify's `best`."""
+    rng = np.random.default_rng(2)
+    labels = rng.integers(0, 10, N)
+    records = [fake_run(tmp_path / name / f"seed{seed}", name, seed, labels, test, rng, valid)[0]
+               for name, test, valid in (("test_wins", 0.9, 0.6), ("valid_wins", 0.7, 0.8)) for seed in (1, 2)]
+    for select_by in ("balanced_accuracy", "accuracy", "macro_f1", "nll"):
+        board, diffs, _ = write_comparison(records, "test_wins", tmp_path / "b.csv", tmp_path / "d.csv",
+                                           tmp_path / "b.html", n_resamples=200, select_by=select_by)
+        assert list(board.index) == ["valid_wins", "test_wins"], select_by
+        assert board.loc["test_wins", "accuracy_mean"] > board.loc["valid_wins", "accuracy_mean"] + 0.1
+        assert set(diffs["against"]) == {"test_wins", "valid_wins"}
+        assert board["selection_criterion"].iloc[0] == f"valid_{select_by}"
+    assert pd.read_csv(tmp_path / "b.csv", index_col="experiment").index[0] == "valid_wins"  # what classify reads
+
+
+def test_the_verdicts_are_corrected_for_the_family_of_tests():
+    """One pair differs with a raw McNemar p of about 0.01; in a family of four tests Holm's method makes it
+    0.05 or more, so the verdict is no difference, while the raw p alone would have said there is one."""
+    y = np.zeros(1000, int)
+    reference = np.zeros((1000, 2))
+    reference[:, 0] = 1  # right everywhere but where set below
+    reference[:60, :] = [0, 1]  # wrong on the first 60 images
+    better = reference.copy()
+    better[:60] = [1, 0]  # right on those 60 ...
+    better[60:95] = [0, 1]  # ... and wrong on 35 others: 60 against 35
+    ensembled = {name: (y, probabilities) for name, probabilities in
+                 (("reference", reference), ("better", better), ("same", reference), ("also_same", reference))}
+    diffs = differences(ensembled, ["reference", "better"], n_resamples=200).set_index(["experiment", "against"])
+    assert len(diffs) == 6 and (diffs["interval_level"] == 1 - 0.05 / 6).all()
+    pair = diffs.loc[("better", "reference")]
+    assert pair["mcnemar_p"] < 0.05 and pair["mcnemar_p_holm"] == pytest.approx(min(1, 6 * pair["mcnemar_p"]))
+    assert not pair["significant"]
+    assert (diffs["mcnemar_p_holm"] >= diffs["mcnemar_p"]).all()

@@ -39,3 +39,21 @@ def test_evaluate_writes_metrics_and_confusion_matrix_with_the_runs_class_names(
     assert confusion.shape == (10, 10)
     assert confusion.loc[0, "1"] == 1 and confusion.loc[2, "0"] == 1 and confusion.loc[1, "1"] == 2
     assert confusion.to_numpy().sum() == 6
+
+
+def test_the_validation_scores_are_the_calibrated_validation_predictions(tmp_path):
+    labels = np.array([0, 1, 2, 2, 1, 0, 0, 0])
+    probabilities = np.full((8, 10), 0.02)
+    probabilities[np.arange(8), [0, 1, 2, 1, 1, 0, 3, 0]] = 0.82  # two wrong: rows 3 and 6
+    valid = pd.DataFrame({"predict": probabilities.argmax(axis=1), "test": labels})
+    for k in range(10):
+        valid[f"prob_{k}"], valid[f"cal_{k}"] = 0.1, probabilities[:, k]  # raw ones must not be read
+    valid.to_csv(tmp_path / "valid.csv", index=False)
+    pd.DataFrame({"predict": Y_PRED, "test": Y_TRUE}).to_csv(tmp_path / "predictions.csv", index=False)
+    (tmp_path / "run.json").write_text(json.dumps({"class_names": SDSS_CLASS_NAMES}))
+    evaluate(tmp_path / "predictions.csv", tmp_path / "run.json", tmp_path / "m.json", tmp_path / "c.csv",
+             tmp_path / "valid.csv")
+    scores = json.loads((tmp_path / "m.json").read_text())["validation"]
+    assert scores["n"] == 8 and scores["accuracy"] == pytest.approx(6 / 8)
+    assert scores["balanced_accuracy"] == pytest.approx((3 / 4 + 2 / 2 + 1 / 2) / 3)  # recall of classes 0, 1, 2
+    assert scores["nll"] == pytest.approx(-np.mean(np.log([0.82, 0.82, 0.82, 0.02, 0.82, 0.82, 0.02, 0.82])))

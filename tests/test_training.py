@@ -12,7 +12,7 @@ import pytest
 from conftest import require
 
 from galaxy10.training.batches import ImageBatches
-from galaxy10.evaluation.calibration import apply_temperature
+from galaxy10.evaluation.calibration import apply_temperature, calibration_metrics
 from galaxy10.data.facts import SDSS_CLASS_NAMES
 from galaxy10.evaluation.inference import predict_probabilities
 from galaxy10.io import InputError
@@ -119,7 +119,8 @@ def test_predictions_come_from_the_saved_model_with_the_runs_batch(split, tmp_pa
     model = keras.saving.load_model(tmp_path / "m.keras")
     original = type(model).predict_on_batch
     monkeypatch.setattr(keras.Model, "predict_on_batch", lambda self, x: calls.append(len(x)) or original(self, x))
-    table = predict(tmp_path / "m.keras", tmp_path / "run.json", split, tmp_path / "p.csv", tmp_path / "cal.json")
+    table = predict(tmp_path / "m.keras", tmp_path / "run.json", split, tmp_path / "p.csv", tmp_path / "cal.json",
+                    valid_out=tmp_path / "valid.csv")
     monkeypatch.undo()
     assert calls == [64, 80]  # validation, test: one batch each, as the record's batch of 300 bounds it from below
     x_test, y_test, rows, _ = load_split(split, "test")
@@ -132,6 +133,15 @@ def test_predictions_come_from_the_saved_model_with_the_runs_batch(split, tmp_pa
     assert calibration["valid_after"]["nll"] < calibration["valid_before"]["nll"]  # fitted there, so it must help
     calibrated = table[[f"cal_{k}" for k in range(10)]].to_numpy()
     assert np.allclose(calibrated, apply_temperature(probabilities, calibration["temperature"]), atol=1e-5)
+
+    valid = pd.read_csv(tmp_path / "valid.csv")  # the part experiments are chosen on, in the same form
+    x_valid, y_valid, valid_rows, _ = load_split(split, "valid")
+    assert np.array_equal(valid["test"], y_valid) and np.array_equal(valid["source_index"], valid_rows)
+    raw = model.predict(np.asarray(x_valid), verbose=0)
+    assert np.allclose(valid[[f"prob_{k}" for k in range(10)]].to_numpy(), raw, atol=1e-5)
+    tempered = apply_temperature(raw, calibration["temperature"])
+    assert np.allclose(valid[[f"cal_{k}" for k in range(10)]].to_numpy(), tempered, atol=1e-5)
+    assert calibration_metrics(tempered, y_valid)["nll"] == pytest.approx(calibration["valid_after"]["nll"], rel=1e-4)
 
 
 def test_test_time_augmentation_averages_the_eight_views(split, tmp_path):

@@ -2,6 +2,7 @@ rule compare:
     input:
         metrics=runs(rules.evaluate.output.metrics),
         predictions=runs(rules.predict.output.predictions),
+        valid_predictions=runs(rules.predict.output.valid_predictions),
         records=runs(rules.train.output.record),
     output:
         csv=f"{DATA}/leaderboard.csv",
@@ -39,5 +40,6 @@ rule compare:
     params:
         reference=config["compare"]["reference"],
         bootstrap=config["compare"]["bootstrap"],
+        select_by=config["compare"]["select_by"],
     script:
         "../scripts/compare.py"

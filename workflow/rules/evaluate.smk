@@ -5,6 +5,7 @@ localrules:
 rule evaluate:
     input:
         predictions=rules.predict.output.predictions,
+        valid_predictions=rules.predict.output.valid_predictions,
         record=rules.train.output.record,
     output:
         metrics=f"{RUN}/metrics.json",

@@ -5,6 +5,7 @@ rule predict:
         split=rules.split.output.npz,
     output:
         predictions=f"{RUN}/predictions.csv",
+        valid_predictions=f"{RUN}/valid_predictions.csv",
         calibration=f"{RUN}/calibration.json",
     log:
         f"{RUN}/logs/predict.log",

@@ -4,4 +4,5 @@ redirect_output(snakemake.log[0])
 from galaxy10.evaluation.metrics import evaluate
 
 out = snakemake.output
-print(evaluate(snakemake.input.predictions, snakemake.input.record, out.metrics, out.confusion))
+inputs = snakemake.input
+print(evaluate(inputs.predictions, inputs.record, out.metrics, out.confusion, inputs.valid_predictions))

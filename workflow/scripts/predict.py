@@ -7,4 +7,4 @@ from galaxy10.evaluation.predict import predict
 
 inputs = snakemake.input
 out = snakemake.output
-predict(inputs.model, inputs.record, inputs.split, out.predictions, out.calibration, p.tta)
+predict(inputs.model, inputs.record, inputs.split, out.predictions, out.calibration, p.tta, out.valid_predictions)

@@ -67,13 +67,30 @@ def compute_metrics(y_true, y_pred, class_names) -> dict:
     }
 
 
-def evaluate(predictions, record, metrics_out, confusion_out) -> dict:
+def selection_scores(labels, probabilities) -> dict:
+    """What experiments may be chosen by (config compare.select_by), for a run's or a seed ensemble's calibrated
+    probabilities on the validation part: the headline scores (higher is better) and the NLL (lower is better)."""
+    labels, predicted = np.asarray(labels), np.asarray(probabilities).argmax(axis=1)
+    return {
+        "n": int(len(labels)),
+        "accuracy": metrics.accuracy_score(labels, predicted),
+        "balanced_accuracy": metrics.balanced_accuracy_score(labels, predicted),
+        "macro_f1": metrics.f1_score(labels, predicted, average="macro", zero_division=0),
+        "nll": calibration_metrics(probabilities, labels)["nll"],
+    }
+
+
+def evaluate(predictions, record, metrics_out, confusion_out, valid_predictions=None) -> dict:
     """Metrics of a run's test predictions, with the class names of its data set (from the run's record), and
-    the calibration of its probabilities before and after temperature scaling (NLL, Brier, ECE)."""
+    the calibration of its probabilities before and after temperature scaling (NLL, Brier, ECE). With
+    `valid_predictions`, also the validation part's selection_scores, under `validation`."""
     table = pd.read_csv(predictions)
     y_true, y_pred = table["test"].to_numpy(), table["predict"].to_numpy()
     class_names = read_record(record)["class_names"]
     result = compute_metrics(y_true, y_pred, class_names)
+    if valid_predictions:
+        valid = pd.read_csv(valid_predictions)
+        result["validation"] = selection_scores(valid["test"], probabilities_of(valid, CALIBRATED))
     labels = list(range(len(class_names)))
     if f"{CALIBRATED}0" in table:
         result["calibration"] = {

@@ -14,29 +14,36 @@ from galaxy10.training.models import ARCHITECTURES  # noqa: F401  (registers the
 from galaxy10.training.record import read_record
 from galaxy10.data.split import load_split
 
-def predict(model_path, record, split, out, calibration_out, tta=False) -> pd.DataFrame:
-    """Write the test part's predictions: columns predict, test (the seed's), source_index, prob_0..prob_9 (the
-    model's softmax) and cal_0..cal_9 (after temperature scaling). The temperature is fitted on the validation
-    part and written, with the validation scores before and after it, to `calibration_out`.
+def prediction_table(probabilities, temperature: float, labels, rows) -> pd.DataFrame:
+    """Columns predict, test (the true class: the notebook's name for it), source_index, prob_k for every class k
+    (the model's softmax) and cal_k (after temperature scaling)."""
+    table = pd.DataFrame({"predict": probabilities.argmax(axis=1), "test": labels, "source_index": rows})
+    for prefix, values in ((RAW, probabilities), (CALIBRATED, apply_temperature(probabilities, temperature))):
+        for k, column in enumerate(probability_columns(prefix, values.shape[1])):
+            table[column] = values[:, k]
+    return table
+
+
+def predict(model_path, record, split, out, calibration_out, tta=False, valid_out=None) -> pd.DataFrame:
+    """Write the test part's predictions (prediction_table) to `out` and, with `valid_out`, the validation
+    part's in the same form: what experiments are chosen by, never the test part's. The temperature is fitted on
+    the validation part and written, with the validation scores before and after it, to `calibration_out`.
 
     The run's record gives the training batch, which bounds the inference batch from below; `tta` averages the
     probabilities over the eight D4 views of each image (for the validation part too)."""
     net = keras.saving.load_model(model_path)
     batch_size = read_record(record)["settings"]["batch_size"]
-    x_valid, y_valid, _, _ = load_split(split, "valid")
+    x_valid, y_valid, valid_rows, _ = load_split(split, "valid")
     batch = inference_batch(batch_size, x_valid.shape[1:])
     valid = predict_probabilities(net, x_valid, batch, tta)
     temperature = fit_temperature(valid, y_valid)
     x_test, y_test, rows, _ = load_split(split, "test")
-    probabilities = predict_probabilities(net, x_test, batch, tta)
-    calibrated = apply_temperature(probabilities, temperature)
-
-    table = pd.DataFrame({"predict": probabilities.argmax(axis=1), "test": y_test, "source_index": rows})
-    for prefix, values in ((RAW, probabilities), (CALIBRATED, calibrated)):
-        for k, column in enumerate(probability_columns(prefix, values.shape[1])):
-            table[column] = values[:, k]
+    table = prediction_table(predict_probabilities(net, x_test, batch, tta), temperature, y_test, rows)
     with atomic_output(out) as tmp:
         table.to_csv(tmp, index=False)
+    if valid_out:
+        with atomic_output(valid_out) as tmp:
+            prediction_table(valid, temperature, y_valid, valid_rows).to_csv(tmp, index=False)
     calibration = {
         "temperature": temperature,
         "tta": tta,

@@ -1,6 +1,6 @@
 """The comparison of experiments: the leaderboard (mean ± std over seeds, each experiment's seed ensemble,
-calibration, collapsed runs) and the differences between experiments on the same test images, with paired
-bootstrap intervals and McNemar's test."""
+calibration, collapsed runs), ordered by the validation criterion, and the differences between experiments on the
+same test images (study.differences)."""
 
 import json
 from pathlib import Path
@@ -11,10 +11,12 @@ import pandas as pd
 from galaxy10.evaluation.calibration import calibration_metrics, ensemble_probabilities
 from galaxy10.evaluation.figures import TABLE_STYLE
 from galaxy10.evaluation.metrics import CALIBRATED, SCORES, compute_metrics, probabilities_of
-from galaxy10.io import atomic_output
+from galaxy10.io import InputError, atomic_output
 from galaxy10.training.record import read_record
-from galaxy10.study.significance import compare_pair
+from galaxy10.study.differences import differences, differences_html
+from galaxy10.study.selection import CRITERIA, rank, validation_scores
 
+PREDICTIONS = {"test": "predictions.csv", "valid": "valid_predictions.csv"}
 
 
 def load_runs(records) -> pd.DataFrame:
@@ -41,18 +43,25 @@ def per_class_recalls(runs: pd.DataFrame, class_names) -> pd.DataFrame:
     return pd.DataFrame(np.stack(means.to_list()), index=means.index, columns=list(class_names))
 
 
-def ensembles(runs: pd.DataFrame) -> dict:
-    """Experiment → (test labels, the mean of its seeds' calibrated probabilities): the deployable model."""
+def ensembles(runs: pd.DataFrame, part: str = "test") -> dict:
+    """Experiment → (labels, the mean of its seeds' calibrated probabilities) on the test part (predictions.csv)
+    or the validation part (valid_predictions.csv): the deployable model."""
     out = {}
     for experiment, group in runs.groupby("experiment"):
-        tables = [pd.read_csv(Path(folder) / "predictions.csv") for folder in group["folder"]]
+        paths = [Path(folder) / PREDICTIONS[part] for folder in group["folder"]]
+        if missing := [str(path) for path in paths if not path.is_file()]:
+            raise InputError(f"{missing[0]}: no such file; re-run predict (snakemake --forcerun predict)")
+        tables = [pd.read_csv(path) for path in paths]
         out[experiment] = (tables[0]["test"].to_numpy(),
                            ensemble_probabilities([probabilities_of(t, CALIBRATED) for t in tables]))
     return out
 
 
-def leaderboard(runs: pd.DataFrame, ensembled: dict, class_names) -> pd.DataFrame:
-    """One row per experiment, best mean accuracy first."""
+def leaderboard(runs: pd.DataFrame, ensembled: dict, valid_scores: pd.DataFrame, select_by: str,
+                class_names) -> pd.DataFrame:
+    """One row per experiment: test scores (mean ± std over the seeds, and the seed ensemble's), calibration,
+    cost, and the seed ensemble's validation scores (`valid_<score>`), ordered by the validation score
+    `select_by`: the first row is the chosen experiment. No test score orders it."""
     grouped = runs.groupby("experiment")
     board = grouped[["model", "parameters"]].first()
     board["seeds"] = grouped.size()
@@ -68,44 +77,16 @@ def leaderboard(runs: pd.DataFrame, ensembled: dict, class_names) -> pd.DataFram
         board.loc[experiment, "ensemble_ece"] = calibration_metrics(probabilities, labels)["ece"]
     board["collapsed_seeds"] = grouped["collapsed"].apply(lambda reasons: int(reasons.notna().sum()))
     board["train_seconds_mean"] = grouped["train_seconds"].mean()
-    return board.sort_values("accuracy_mean", ascending=False)
+    for score in CRITERIA:
+        board[f"valid_{score}"] = valid_scores[score]
+    board["selection_criterion"] = f"valid_{select_by}"
+    return board.loc[rank(valid_scores, select_by)]
 
 
-def differences(ensembled: dict, against, n_resamples=2000) -> pd.DataFrame:
-    """Every experiment's seed ensemble against each experiment in `against` (itself excepted), on the same
-    test images: the difference in accuracy and balanced accuracy with its paired bootstrap interval, and
-    McNemar's p-value. `significant` means the interval excludes zero."""
-    rows = []
-    for reference in dict.fromkeys(against):  # in order, once each
-        y, reference_probabilities = ensembled[reference]
-        for experiment, (_, probabilities) in ensembled.items():
-            if experiment != reference:
-                pair = compare_pair(y, probabilities.argmax(axis=1), reference_probabilities.argmax(axis=1),
-                                    n_resamples=n_resamples)
-                rows.append({"experiment": experiment, "against": reference, **pair})
-    return pd.DataFrame(rows)
-
-
-def _interval(row, metric) -> str:
-    verdict = "significant" if row[f"{metric}_significant"] else "not significant"
-    return f"{row[f'{metric}_diff']:+.3f} [{row[f'{metric}_low']:+.3f}, {row[f'{metric}_high']:+.3f}] {verdict}"
-
-
-def write_comparison(records, reference, csv_out, differences_out, html_out, n_resamples=2000):
-    """Write the leaderboard (CSV and HTML) and the differences table; return them and the per-class recalls.
-    `reference` is the experiment every other is tested against besides the best one (skipped if not run)."""
-    runs = load_runs(records)
-    ensembled = ensembles(runs)
-    class_names = read_record(records[0])["class_names"]
-    board = leaderboard(runs, ensembled, class_names)
-    against = [name for name in (reference, board.index[0]) if name in ensembled]
-    diffs = differences(ensembled, against, n_resamples) if len(ensembled) > 1 else pd.DataFrame()
-    with atomic_output(csv_out) as tmp:
-        board.to_csv(tmp, float_format="%.4f")
-    with atomic_output(differences_out) as tmp:
-        diffs.to_csv(tmp, index=False, float_format="%.4f")
-
+def leaderboard_html(board: pd.DataFrame, diffs: pd.DataFrame) -> str:
+    criterion = board["selection_criterion"].iloc[0]
     shown = board[["model", "parameters", "seeds", "train_seconds_mean"]].copy()
+    shown[f"ensemble {criterion}"] = board[criterion].map("{:.3f}".format)
     for metric in SCORES:
         shown[metric] = [f"{m:.3f} ± {s:.3f}" for m, s in zip(board[f"{metric}_mean"], board[f"{metric}_std"])]
     for metric in ("accuracy", "balanced_accuracy"):
@@ -113,14 +94,26 @@ def write_comparison(records, reference, csv_out, differences_out, html_out, n_r
     shown["ECE raw → calibrated"] = [f"{r:.3f} → {c:.3f}" for r, c in zip(board["ece_raw_mean"],
                                                                           board["ece_calibrated_mean"])]
     shown["collapsed seeds"] = board["collapsed_seeds"]
-    html = TABLE_STYLE + "<h3>Leaderboard</h3>\n" + shown.to_html(border=0, float_format="%.1f")
-    if len(diffs):
-        table = diffs[["experiment", "against"]].copy()
-        for metric in ("accuracy", "balanced_accuracy"):
-            table[f"Δ {metric} [95% interval]"] = [_interval(row, metric) for _, row in diffs.iterrows()]
-        table["McNemar p"] = diffs["mcnemar_p"].map("{:.3g}".format)
-        html += ("\n<h3>Differences between seed ensembles on the same test images</h3>\n"
-                 + table.to_html(border=0, index=False))
+    html = (TABLE_STYLE + f"<h3>Leaderboard, ordered by the seed ensembles' {criterion.replace('_', ' ')} (validation "
+            "part); every other score is the test part's</h3>\n" + shown.to_html(border=0, float_format="%.1f"))
+    return html + (differences_html(diffs) if len(diffs) else "")
+
+
+def write_comparison(records, reference, csv_out, differences_out, html_out, n_resamples=2000,
+                     select_by="balanced_accuracy"):
+    """Write the leaderboard (CSV and HTML) and the differences table; return them and the per-class recalls.
+    The chosen experiment is the best by `select_by` on validation; every other is tested against it and against
+    `reference` (skipped if not run)."""
+    runs = load_runs(records)
+    ensembled = ensembles(runs)
+    class_names = read_record(records[0])["class_names"]
+    board = leaderboard(runs, ensembled, validation_scores(ensembles(runs, "valid")), select_by, class_names)
+    against = [name for name in (reference, board.index[0]) if name in ensembled]
+    diffs = differences(ensembled, against, n_resamples)
+    with atomic_output(csv_out) as tmp:
+        board.to_csv(tmp, float_format="%.4f")
+    with atomic_output(differences_out) as tmp:
+        diffs.to_csv(tmp, index=False, float_format="%.4g")
     with atomic_output(html_out) as tmp, open(tmp, "w") as f:
-        f.write(html)
+        f.write(leaderboard_html(board, diffs))
     return board, diffs, per_class_recalls(runs, class_names).loc[board.index]

@@ -9,6 +9,7 @@ import pandas as pd  # noqa: E402
 
 from galaxy10.evaluation.figures import save  # noqa: E402
 from galaxy10.evaluation.metrics import SCORES  # noqa: E402
+from galaxy10.study.differences import level_text  # noqa: E402
 
 
 def leaderboard_plot(leaderboard_csv, out):
@@ -62,6 +63,7 @@ def differences_plot(differences: pd.DataFrame, out):
         ax.axvline(0, color="gray", linestyle=":")
         ax.set_yticks(y, list(table["experiment"]))
         ax.invert_yaxis()
-        ax.set(xlabel=f"difference to {reference} (95% paired bootstrap interval)")
+        level = table["interval_level"].iloc[0] if "interval_level" in table else 0.95
+        ax.set(xlabel=f"difference to {reference} ({level_text(level)} paired bootstrap interval)")
         ax.legend(loc="best", fontsize=8)
     save(fig, out)

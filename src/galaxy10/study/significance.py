@@ -41,11 +41,12 @@ def mcnemar(y_true, pred_a, pred_b) -> dict:
     return {"a_only": a_only, "b_only": b_only, "p_value": float(p_value)}
 
 
-def compare_pair(y_true, pred_a, pred_b, seed=0, n_resamples=2000) -> dict:
-    """Model a against model b on one test set, as one flat row: a bootstrap interval per metric and McNemar."""
+def compare_pair(y_true, pred_a, pred_b, seed=0, n_resamples=2000, confidence=0.95) -> dict:
+    """Model a against model b on one test set, as one flat row: a bootstrap interval per metric (at `confidence`)
+    and McNemar."""
     row = {"n_test": int(len(y_true))}
     for name, metric in PAIR_METRICS.items():
-        result = paired_bootstrap(y_true, pred_a, pred_b, metric, n_resamples=n_resamples, seed=seed)
+        result = paired_bootstrap(y_true, pred_a, pred_b, metric, n_resamples, seed, confidence)
         row |= {
             f"{name}_diff": result["difference"], f"{name}_low": result["low"], f"{name}_high": result["high"],
             f"{name}_significant": result["significant"],

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from galaxy10.study.differences import level_text
 from galaxy10.training.record import read_record
 
 
@@ -30,10 +31,13 @@ def _mean_std(board: pd.DataFrame, metric: str) -> list[str]:
 
 
 def leaderboard_table(folder) -> str:
-    """The leaderboard of `folder` (a `<results>/<dataset>` folder) in its own order: mean ± std over the seeds'
-    single models, the seed ensemble, calibration and training time."""
+    """The leaderboard of `folder` (a `<results>/<dataset>` folder) in its own order, the validation criterion's:
+    that score of the seed ensemble, then the test scores (mean ± std over the seeds' single models, the seed
+    ensemble's), calibration and training time."""
     board = pd.read_csv(Path(folder) / "leaderboard.csv")
+    criterion = board["selection_criterion"].iloc[0]
     shown = pd.DataFrame({"experiment": board["experiment"], "parameters": board["parameters"]})
+    shown[f"ensemble {criterion.replace('_', ' ')}"] = board[criterion].map("{:.3f}".format)
     shown["accuracy"] = _mean_std(board, "accuracy")
     shown["balanced accuracy"] = _mean_std(board, "balanced_accuracy")
     shown["macro-F1"] = _mean_std(board, "macro_f1")
@@ -49,20 +53,22 @@ def leaderboard_table(folder) -> str:
 
 
 def differences_table(folder) -> str:
-    """Each seed ensemble against the reference experiments: differences with their 95 % paired bootstrap
-    intervals, and McNemar's p."""
+    """Each seed ensemble against the reference experiments: differences with their paired bootstrap intervals
+    (at the family's Bonferroni level), McNemar's p raw and Holm-adjusted, and the verdict."""
     path = Path(folder) / "differences.csv"
     diffs = pd.read_csv(path) if path.stat().st_size > 1 else pd.DataFrame()
     if diffs.empty:
         return "(one experiment only: no differences)"
     shown = diffs[["experiment", "against"]].copy()
+    level = level_text(diffs["interval_level"].iloc[0])
     for metric, title in (("accuracy", "Δ accuracy"), ("balanced_accuracy", "Δ balanced accuracy")):
-        shown[f"{title} [95 % interval]"] = [
+        shown[f"{title} [{level} interval]"] = [
             f"{d:+.3f} [{lo:+.3f}, {hi:+.3f}]"
             for d, lo, hi in zip(diffs[f"{metric}_diff"], diffs[f"{metric}_low"], diffs[f"{metric}_high"])
         ]
-    # the CSV keeps four decimals
-    shown["McNemar p"] = [f"{p:.2g}" if p >= 1e-4 else "< 1e-4" for p in diffs["mcnemar_p"]]
+    shown["McNemar p"] = diffs["mcnemar_p"].map("{:.2g}".format)
+    shown["Holm-adjusted p"] = diffs["mcnemar_p_holm"].map("{:.2g}".format)
+    shown["verdict"] = ["different" if s else "no evidence of a difference" for s in diffs["significant"]]
     return markdown(shown)
 
 
