@@ -19,6 +19,7 @@ include: "workflow/rules/predict.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/compare.smk"
+include: "workflow/rules/learning_curve.smk"
 include: "workflow/rules/classify.smk"
 
 
@@ -31,4 +32,5 @@ rule all:
     input:
         run_targets(),
         rules.compare.output,
+        curve_targets(),
         classify_targets(),

@@ -122,7 +122,9 @@ def check_outputs(run, gpus=0):
         assert board.loc[name, "ensemble_accuracy"] == pytest.approx(expected, abs=1e-4)
         collapsed = [json.loads((run / OUT / name / f"seed{s}" / "metrics.json").read_text())["collapsed"] for s in SEEDS]
         assert board.loc[name, "collapsed_seeds"] == sum(reason is not None for reason in collapsed)
-    assert list(board["accuracy_mean"]) == sorted(board["accuracy_mean"], reverse=True)
+    # ordered by the seed ensembles' validation score (compare.select_by's default), never a test score
+    assert (board["selection_criterion"] == "valid_balanced_accuracy").all()
+    assert list(board["valid_balanced_accuracy"]) == sorted(board["valid_balanced_accuracy"], reverse=True)
     differences = pd.read_csv(run / OUT / "differences.csv")
     pairs = {(row.experiment, row.against) for row in differences.itertuples()}
     references = {"seed_dnn", board.index[0]}  # compare.reference's default and the best experiment
@@ -130,6 +132,7 @@ def check_outputs(run, gpus=0):
     assert (differences["accuracy_low"] <= differences["accuracy_high"]).all()
     html = (run / OUT / "leaderboard.html").read_text()
     assert all(name in html for name in EXPERIMENTS) and "±" in html and "significant" in html
+    assert "Holm-adjusted p" in html and "ordered by the seed ensembles' valid balanced accuracy" in html
     for figure in ("leaderboard", "differences", "per_class_recall"):
         assert_png(run / OUT / f"{figure}.png", min_width=400)
 
@@ -141,6 +144,10 @@ def assert_png(path, min_width):
     with Image.open(path) as image:
         assert image.format == "PNG" and image.width >= min_width
         assert len(image.convert("L").getcolors(maxcolors=1 << 16) or range(2)) > 1
+
+
+def metrics_of(folder) -> dict:
+    return json.loads((folder / "metrics.json").read_text())
 
 
 def check_run(folder, settings, seed, split, labels, gpus):
@@ -169,6 +176,9 @@ def check_run(folder, settings, seed, split, labels, gpus):
     temperature = json.loads((folder / "calibration.json").read_text())["temperature"]
     assert np.allclose(calibrated, apply_temperature(probabilities, temperature), atol=1e-5)
     assert list(predictions.columns[:3]) == ["predict", "test", "source_index"]
+    valid = pd.read_csv(folder / "valid_predictions.csv")
+    assert np.array_equal(valid["source_index"], split["idx_valid"])
+    assert metrics_of(folder)["validation"]["accuracy"] == pytest.approx((valid["predict"] == valid["test"]).mean())
     assert np.array_equal(predictions["source_index"], split["idx_test"])
     assert np.array_equal(predictions["test"], labels[predictions["source_index"]])
     assert np.array_equal(predictions["predict"], probabilities.argmax(axis=1))
@@ -254,6 +264,29 @@ def test_asking_for_one_stage_builds_only_up_to_it(tmp_path):
     snakemake(tmp_path, str(OUT / "split.npz"))
     made = sorted(p.name for p in (tmp_path / OUT).iterdir())  # nothing but what the split needs
     assert made == ["Galaxy10.h5", "benchmarks", "logs", "split.npz"]
+
+
+@workflow
+def test_a_learning_curve_trains_each_run_again_on_nested_subsets_only(tmp_path):
+    write_config(tmp_path, small_config(seeds=[1], learning_curve={"fractions": [0.25, 0.5]}))
+    jobs = planned_jobs(tmp_path)
+    assert jobs["train"] == 2 and jobs["train_on_subset"] == 4 and jobs["subsample"] == 2  # the full part once
+    snakemake(tmp_path)
+    curve = pd.read_csv(tmp_path / OUT / "learning_curve.csv")
+    with np.load(tmp_path / OUT / "split.npz") as npz:
+        full = len(npz["y_train"])
+    assert sorted(curve["experiment"]) == sorted(EXPERIMENTS * 3)
+    quarter, half, whole = sorted(set(curve["train_images"]))  # per-class rounding moves them by a few images
+    assert whole == full and quarter == pytest.approx(full / 4, abs=10) and half == pytest.approx(full / 2, abs=10)
+    for fraction in ("0.25", "0.5"):
+        with np.load(tmp_path / OUT / "learning_curve" / fraction / "split.npz") as npz:
+            assert len(npz["y_train"]) == pytest.approx(float(fraction) * full, abs=10)
+            assert len(npz["y_test"]) == len(pd.read_csv(tmp_path / OUT / "seed_dnn/seed1/predictions.csv"))
+        metrics = metrics_of(tmp_path / OUT / "learning_curve" / fraction / "seed_dnn/seed1")
+        row = curve[(curve["experiment"] == "seed_dnn") & (curve["train_images"] == (quarter, half)[fraction == "0.5"])]
+        assert row["accuracy"].item() == pytest.approx(metrics["accuracy"], abs=1e-4)
+    assert_png(tmp_path / OUT / "learning_curve.png", min_width=400)
+    assert planned_jobs(tmp_path) == {}
 
 
 @workflow

@@ -47,9 +47,17 @@ CLASSIFIED_BY = [config["classify"]["model"]] if config["classify"]["model"] in 
 TRAINED = list(dict.fromkeys(each for name in EXPERIMENTS + CLASSIFIED_BY for each in [name, *upstream(name)]))
 
 
+# learning curves: each experiment that starts from no other experiment's model (that model saw the whole training
+# part), trained again on nested subsets of the training part; the full part is the ordinary run
+FRACTIONS = [f"{fraction:g}" for fraction in config["learning_curve"]["fractions"]]
+CURVE_EXPERIMENTS = [name for name in EXPERIMENTS if not upstream(name)] if FRACTIONS else []
+CURVE_RUN = os.path.join(DATA, "learning_curve", "{fraction}", "{experiment}", "seed{seed}")
+
+
 wildcard_constraints:
     experiment="|".join(TRAINED),
     seed=r"\d+",
+    fraction=r"0\.\d+",
 
 
 def dataset_facts():
@@ -128,6 +136,18 @@ def run_targets():
     """Every run's products, the model too, so that deleting any of them rebuilds it."""
     products = [*rules.train.output, *rules.predict.output, *rules.evaluate.output, *rules.figures.output]
     return [path for pattern in products for path in runs(pattern)]
+
+
+def curve_targets():
+    """The learning curve's table and figure, when fractions are configured."""
+    return [rules.learning_curve.output.csv, rules.learning_curve.output.plot] if FRACTIONS else []
+
+
+def curve_records(wildcards):
+    """The records of every run the learning curve is drawn from: the full runs and those on subsets."""
+    full = expand(rules.train.output.record, experiment=CURVE_EXPERIMENTS, seed=SEEDS)
+    subsets = expand(f"{CURVE_RUN}/run.json", fraction=FRACTIONS, experiment=CURVE_EXPERIMENTS, seed=SEEDS)
+    return full + subsets
 
 
 def classify_targets():

@@ -53,23 +53,23 @@ def write_split(
     parts = {name: np.sort(rows) for name, rows in split_indices(labels, test_size, valid_size, seed, stratify).items()}
     with h5py.File(source, "r") as f, atomic_output(out) as tmp, zipfile.ZipFile(tmp, "w", allowZip64=True) as npz:
         for name in PARTS:
-            _copy_rows(f["images"], parts[name], npz, f"x_{name}")
-            _add(npz, f"y_{name}", labels[parts[name]])
-            _add(npz, f"idx_{name}", parts[name])
-        _add(npz, "scale", np.float64(SCALE))
-        _add(npz, "normalization", np.array("x * scale, applied inside the model"))
-        _add(npz, "source_sha256", np.array(sha256sum(source)))
-        _add(npz, "dataset", np.array(dataset))
-        _add(npz, "class_names", np.array(class_names))
+            copy_rows(f["images"], parts[name], npz, f"x_{name}")
+            add_array(npz, f"y_{name}", labels[parts[name]])
+            add_array(npz, f"idx_{name}", parts[name])
+        add_array(npz, "scale", np.float64(SCALE))
+        add_array(npz, "normalization", np.array("x * scale, applied inside the model"))
+        add_array(npz, "source_sha256", np.array(sha256sum(source)))
+        add_array(npz, "dataset", np.array(dataset))
+        add_array(npz, "class_names", np.array(class_names))
     return {name: len(parts[name]) for name in PARTS}
 
 
-def _add(npz: zipfile.ZipFile, key: str, array: np.ndarray) -> None:
+def add_array(npz: zipfile.ZipFile, key: str, array: np.ndarray) -> None:
     with npz.open(key + ".npy", "w", force_zip64=True) as member:
         np.lib.format.write_array(member, array, allow_pickle=False)
 
 
-def _copy_rows(images, rows, npz: zipfile.ZipFile, key: str) -> None:
+def copy_rows(images, rows, npz: zipfile.ZipFile, key: str) -> None:
     """Stream images[rows] (rows ascending) into the archive as the uncompressed member `key`.npy."""
     header = {"descr": np.lib.format.dtype_to_descr(images.dtype), "fortran_order": False,
               "shape": (len(rows), *images.shape[1:])}

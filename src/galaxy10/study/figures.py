@@ -67,3 +67,20 @@ def differences_plot(differences: pd.DataFrame, out):
         ax.set(xlabel=f"difference to {reference} ({level_text(level)} paired bootstrap interval)")
         ax.legend(loc="best", fontsize=8)
     save(fig, out)
+
+
+def learning_curve_plot(table: pd.DataFrame, out):
+    """Test accuracy and balanced accuracy against the number of training images (log axis): a line per
+    experiment through the seeds' mean, the band from the lowest to the highest seed."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
+    for ax, score in zip(axes, ("accuracy", "balanced_accuracy")):
+        for experiment, runs in table.groupby("experiment", sort=False):
+            by_size = runs.groupby("train_images")[score]
+            sizes = by_size.mean().index
+            (line,) = ax.plot(sizes, by_size.mean(), "o-", label=experiment)
+            ax.fill_between(sizes, by_size.min(), by_size.max(), color=line.get_color(), alpha=0.2)
+        ax.set_xscale("log")
+        ax.set(xlabel="training images", ylabel=f"test {score.replace('_', ' ')}", ylim=(0, 1))
+        ax.grid(alpha=0.3)
+    axes[0].legend(loc="lower right", fontsize=8)
+    save(fig, out)

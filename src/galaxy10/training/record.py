@@ -29,7 +29,7 @@ def run_record(net, settings, state: dict, *, experiment, seed, data: dict, prov
         "model": settings.model,
         "seed": seed,
         "settings": settings.to_dict(),
-        **data,  # dataset, class_names, source_sha256, split_sha256, init_model, init_sha256
+        **data,  # dataset, class_names, source_sha256, split_sha256, init_model, init_sha256, train_images
         "backend": backend,
         "host": platform.node(),
         "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),  # set by SLURM for a GPU job

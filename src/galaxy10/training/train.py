@@ -50,6 +50,7 @@ def train(split, model_out, history_out, record_out=None, *, settings, seed, exp
     )
     resumed = checkpoint.load()
     batches, valid, image_shape, scale = _batches(split, s, seed, len(data["class_names"]))
+    data["train_images"] = len(batches.images)
     with dtype_policy(s.mixed_precision):
         if resumed:
             print(f"Resuming from the checkpoint after epoch {checkpoint.state['epochs_done']} in {checkpoint.folder}")
