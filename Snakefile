@@ -1,4 +1,4 @@
-# Galaxy10 morphology classification: download → split → train → predict → evaluate → figures → compare.
+# Galaxy10 morphology classification: download → split → train → predict → evaluate → figures, compare, learning curve.
 from snakemake.utils import min_version
 
 min_version("9.0")

@@ -1,4 +1,4 @@
-"""The package keeps the shape the README promises: sub-packages by stage, each importing only the stages below it,
+"""The package keeps the shape docs/development.md describes: sub-packages by stage, each importing only the stages below it,
 no import cycle, short modules and functions, and one list of model names."""
 
 import ast

@@ -8,8 +8,8 @@ from importlib.util import find_spec
 from galaxy10.io import InputError
 
 BACKENDS = ("tensorflow", "jax", "torch")
-# The backend each model trains fastest with on CPUs, measured side by side by bench/pipeline.py (README, "Speed
-# and memory"): the dense networks on JAX, the convolutional ones on TensorFlow. On GPUs, JAX.
+# The backend each model trains fastest with on CPUs, measured side by side by bench/pipeline.py
+# (docs/speed-and-memory.md): the dense networks on JAX, the convolutional ones on TensorFlow. On GPUs, JAX.
 FASTEST_ON_CPU = {"seed_dnn": "jax", "deep_dnn": "jax"}
 
 
