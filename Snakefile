@@ -7,9 +7,6 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
-report: "workflow/report/workflow.rst"
-
-
 include: "workflow/rules/common.smk"
 include: "workflow/rules/download.smk"
 include: "workflow/rules/synthesize.smk"
@@ -23,6 +20,9 @@ include: "workflow/rules/learning_curve.smk"
 include: "workflow/rules/classify.smk"
 
 
+report: first_page()
+
+
 onsuccess:
     warn_of_collapsed_runs()
 
@@ -32,5 +32,6 @@ rule all:
     input:
         run_targets(),
         rules.compare.output,
+        rules.answer.output,
         curve_targets(),
         classify_targets(),

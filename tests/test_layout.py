@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 
 from galaxy10.training.models import ARCHITECTURES
+from galaxy10.training.settings import APPLICATIONS, DENSE_MODELS
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "src" / "galaxy10"
@@ -99,3 +100,4 @@ def test_modules_and_functions_are_short():
 def test_the_schemas_model_names_are_the_registrys():
     schema = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
     assert sorted(schema["definitions"]["experiment"]["properties"]["model"]["enum"]) == sorted(ARCHITECTURES)
+    assert set(DENSE_MODELS) < set(ARCHITECTURES) and set(APPLICATIONS) < set(ARCHITECTURES)

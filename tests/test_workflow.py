@@ -127,8 +127,9 @@ def check_outputs(run, gpus=0):
     assert list(board["valid_balanced_accuracy"]) == sorted(board["valid_balanced_accuracy"], reverse=True)
     differences = pd.read_csv(run / OUT / "differences.csv")
     pairs = {(row.experiment, row.against) for row in differences.itertuples()}
-    references = {"seed_dnn", board.index[0]}  # compare.reference's default and the best experiment
-    assert pairs == {(a, b) for a in EXPERIMENTS for b in references if a != b}
+    references = {"seed_dnn", board.index[0]}  # compare.reference's default and the chosen experiment
+    assert {frozenset(pair) for pair in pairs} == {frozenset((a, b)) for a in EXPERIMENTS for b in references if a != b}
+    assert len(pairs) == len(differences)  # each pair once
     assert (differences["accuracy_low"] <= differences["accuracy_high"]).all()
     html = (run / OUT / "leaderboard.html").read_text()
     assert all(name in html for name in EXPERIMENTS) and "±" in html and "significant" in html
@@ -438,9 +439,14 @@ def test_report_holds_every_figure_with_its_caption(run):
     for name in figures:
         assert name in html
     captions = ("normalised by true class", "most confidently misclassified", "standard deviation over the seeds",
-                "paired bootstrap interval", "temperature scaling")
+                "paired bootstrap interval", "temperature scaling", "Pareto front")
     for caption in captions:
         assert caption in html
+    # the first page is the answer, the same words as answer.md beside the leaderboard
+    answer = (run / OUT / "answer.md").read_text()
+    chosen = pd.read_csv(run / OUT / "leaderboard.csv", index_col="experiment").index[0]
+    assert f"**The chosen method** is `{chosen}`" in answer
+    assert "The answer</h1>" in html and f"<strong>The chosen method</strong> is <tt class=" in html
 
 
 @pytest.mark.slow

@@ -138,6 +138,13 @@ def run_targets():
     return [path for pattern in products for path in runs(pattern)]
 
 
+def first_page():
+    """The report's first page: the answer, once the workflow has written it; before that, the workflow's
+    description."""
+    answer = os.path.abspath(f"{DATA}/answer.rst")
+    return answer if os.path.exists(answer) else "workflow/report/workflow.rst"
+
+
 def curve_targets():
     """The learning curve's table and figure, when fractions are configured."""
     return [rules.learning_curve.output.csv, rules.learning_curve.output.plot] if FRACTIONS else []

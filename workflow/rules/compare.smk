@@ -43,3 +43,34 @@ rule compare:
         select_by=config["compare"]["select_by"],
     script:
         "../scripts/compare.py"
+
+
+localrules:
+    answer,
+
+
+rule answer:
+    input:
+        leaderboard=rules.compare.output.csv,
+        differences=rules.compare.output.differences,
+        curve=lambda wildcards: rules.learning_curve.output.csv if FRACTIONS else [],
+    output:
+        facts=f"{DATA}/answer.csv",
+        markdown=f"{DATA}/answer.md",
+        page=f"{DATA}/answer.rst",
+        plot=report(
+            f"{DATA}/answer.png",
+            caption="../report/answer.rst",
+            category="Comparison",
+            labels={"figure": "accuracy against training time"},
+        ),
+    log:
+        f"{DATA}/logs/answer.log",
+    conda:
+        "../../environment.yml"
+    params:
+        reference=config["compare"]["reference"],
+        dataset=config["dataset"],
+        spread="from the training seeds alone (initialisation, batch order, augmentation) on one split: it does not include the sampling of the data",
+    script:
+        "../scripts/answer.py"

@@ -15,6 +15,7 @@ from galaxy10.io import InputError, atomic_output
 from galaxy10.training.record import read_record
 from galaxy10.study.differences import differences, differences_html
 from galaxy10.study.selection import CRITERIA, rank, validation_scores
+from galaxy10.study.significance import PAIR_METRICS, score_interval
 
 PREDICTIONS = {"test": "predictions.csv", "valid": "valid_predictions.csv"}
 
@@ -32,6 +33,8 @@ def load_runs(records) -> pd.DataFrame:
             **{m: metrics[m] for m in SCORES},
             **{f"ece_{kind}": values["ece"] for kind, values in calibration.items()},
             "collapsed": metrics.get("collapsed"), "folder": str(Path(record_path).parent),
+            "train_images": record.get("train_images"), "test_images": metrics["n_test"],
+            "valid_images": metrics.get("validation", {}).get("n"),
             "recalls": [row["recall"] for row in metrics["per_class"]],
         })
     return pd.DataFrame(rows)
@@ -58,7 +61,7 @@ def ensembles(runs: pd.DataFrame, part: str = "test") -> dict:
 
 
 def leaderboard(runs: pd.DataFrame, ensembled: dict, valid_scores: pd.DataFrame, select_by: str,
-                class_names) -> pd.DataFrame:
+                class_names, n_resamples=2000) -> pd.DataFrame:
     """One row per experiment: test scores (mean ± std over the seeds, and the seed ensemble's), calibration,
     cost, and the seed ensemble's validation scores (`valid_<score>`), ordered by the validation score
     `select_by`: the first row is the chosen experiment. No test score orders it."""
@@ -74,9 +77,14 @@ def leaderboard(runs: pd.DataFrame, ensembled: dict, valid_scores: pd.DataFrame,
         scores = compute_metrics(labels, probabilities.argmax(axis=1), class_names)
         for metric in SCORES:
             board.loc[experiment, f"ensemble_{metric}"] = scores[metric]
+        for metric, score in PAIR_METRICS.items():  # 95 % intervals over the test images
+            board.loc[experiment, [f"ensemble_{metric}_low", f"ensemble_{metric}_high"]] = score_interval(
+                labels, probabilities.argmax(axis=1), score, n_resamples)
         board.loc[experiment, "ensemble_ece"] = calibration_metrics(probabilities, labels)["ece"]
     board["collapsed_seeds"] = grouped["collapsed"].apply(lambda reasons: int(reasons.notna().sum()))
     board["train_seconds_mean"] = grouped["train_seconds"].mean()
+    for part in ("train", "valid", "test"):
+        board[f"{part}_images"] = grouped[f"{part}_images"].first()
     for score in CRITERIA:
         board[f"valid_{score}"] = valid_scores[score]
     board["selection_criterion"] = f"valid_{select_by}"
@@ -107,13 +115,14 @@ def write_comparison(records, reference, csv_out, differences_out, html_out, n_r
     runs = load_runs(records)
     ensembled = ensembles(runs)
     class_names = read_record(records[0])["class_names"]
-    board = leaderboard(runs, ensembled, validation_scores(ensembles(runs, "valid")), select_by, class_names)
+    board = leaderboard(runs, ensembled, validation_scores(ensembles(runs, "valid")), select_by, class_names,
+                        n_resamples)
     against = [name for name in (reference, board.index[0]) if name in ensembled]
     diffs = differences(ensembled, against, n_resamples)
     with atomic_output(csv_out) as tmp:
         board.to_csv(tmp, float_format="%.4f")
     with atomic_output(differences_out) as tmp:
-        diffs.to_csv(tmp, index=False, float_format="%.4g")
+        diffs.to_csv(tmp, index=False, float_format="%.6g")
     with atomic_output(html_out) as tmp, open(tmp, "w") as f:
         f.write(leaderboard_html(board, diffs))
     return board, diffs, per_class_recalls(runs, class_names).loc[board.index]

@@ -12,13 +12,17 @@ ALPHA = 0.05  # the family-wise error rate
 
 def differences(ensembled: dict, against, n_resamples=2000, alpha=ALPHA) -> pd.DataFrame:
     """Every experiment's seed ensemble (experiment → (labels, probabilities)) against each experiment in
-    `against` (itself excepted). Each row: the difference in accuracy and balanced accuracy with its paired
+    `against` (itself excepted), each pair once. Each row: the difference in accuracy and balanced accuracy with its paired
     bootstrap interval at the level 1 - alpha / (number of pairs), so that all intervals hold together with
     probability 1 - alpha; McNemar's p raw and Holm-adjusted over all pairs (`mcnemar_p_holm`); `significant`,
     the verdict on accuracy: the adjusted p is below alpha. `<metric>_significant`: that metric's interval
     excludes zero."""
-    pairs = [(experiment, reference) for reference in dict.fromkeys(against) for experiment in ensembled
-             if experiment != reference]
+    pairs, seen = [], []
+    for reference in dict.fromkeys(against):
+        for experiment in ensembled:
+            if experiment != reference and {experiment, reference} not in seen:  # a pair once, whichever way round
+                pairs.append((experiment, reference))
+                seen.append({experiment, reference})
     if not pairs:
         return pd.DataFrame()
     level = 1 - alpha / len(pairs)

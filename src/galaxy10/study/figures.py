@@ -84,3 +84,22 @@ def learning_curve_plot(table: pd.DataFrame, out):
         ax.grid(alpha=0.3)
     axes[0].legend(loc="lower right", fontsize=8)
     save(fig, out)
+
+
+def cost_plot(board: pd.DataFrame, facts: pd.DataFrame, out):
+    """Test accuracy (mean ± std over seeds) against training seconds per seed (log axis), the Pareto front as a
+    line through the experiments no other beats on both, the chosen experiment (the board's first) ringed."""
+    fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
+    for name, row in board.iterrows():
+        ax.errorbar(row["train_seconds_mean"], row["accuracy_mean"], yerr=row["accuracy_std"], fmt="o", capsize=3)
+        ax.annotate(f"{name} ({facts.loc[name, 'family']})", (row["train_seconds_mean"], row["accuracy_mean"]),
+                    textcoords="offset points", xytext=(6, 4), fontsize=8)
+    front = board.loc[facts.index[facts["pareto"]]].sort_values("train_seconds_mean")
+    ax.plot(front["train_seconds_mean"], front["accuracy_mean"], "--", color="gray", label="Pareto front")
+    chosen = board.iloc[0]
+    ax.plot(chosen["train_seconds_mean"], chosen["accuracy_mean"], "o", markersize=14, fillstyle="none",
+            color="black", label=f"chosen on validation: {board.index[0]}")
+    ax.set_xscale("log")
+    ax.set(xlabel="training seconds per seed", ylabel="test accuracy (mean ± std over seeds)")
+    ax.legend(loc="lower right", fontsize=8)
+    save(fig, out)

@@ -10,6 +10,24 @@ from sklearn.metrics import accuracy_score, balanced_accuracy_score
 PAIR_METRICS = {"accuracy": accuracy_score, "balanced_accuracy": balanced_accuracy_score}
 
 
+def _percentile_interval(data, statistic, n_resamples, seed, confidence) -> tuple[float, float]:
+    """scipy's paired percentile bootstrap of `statistic` over the rows (test images) of `data`."""
+    with warnings.catch_warnings():
+        # a resample can miss a rare class entirely; balanced accuracy then averages over the classes present
+        warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
+        result = stats.bootstrap(
+            data, statistic, n_resamples=n_resamples, paired=True, vectorized=False, confidence_level=confidence,
+            method="percentile", rng=np.random.default_rng(seed),
+        )
+    low, high = result.confidence_interval
+    return float(low), float(high)
+
+
+def score_interval(y_true, pred, metric, n_resamples=2000, seed=0, confidence=0.95) -> tuple[float, float]:
+    """The percentile interval of one model's `metric` on the test images, resampled with replacement."""
+    return _percentile_interval((np.asarray(y_true), np.asarray(pred)), metric, n_resamples, seed, confidence)
+
+
 def paired_bootstrap(y_true, pred_a, pred_b, metric, n_resamples=2000, seed=0, confidence=0.95) -> dict:
     """metric(a) - metric(b) and its percentile interval, resampling test images with replacement; both models
     are scored on the same resample, so the interval reflects how they differ, not how hard the resample is."""
@@ -18,17 +36,9 @@ def paired_bootstrap(y_true, pred_a, pred_b, metric, n_resamples=2000, seed=0, c
     def difference(y, a, b):
         return metric(y, a) - metric(y, b)
 
-    with warnings.catch_warnings():
-        # a resample can miss a rare class entirely; balanced accuracy then averages over the classes present
-        warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
-        result = stats.bootstrap(
-            data, difference, n_resamples=n_resamples, paired=True, vectorized=False, confidence_level=confidence,
-            method="percentile", rng=np.random.default_rng(seed),
-        )
-    low, high = result.confidence_interval
+    low, high = _percentile_interval(data, difference, n_resamples, seed, confidence)
     return {
-        "difference": float(difference(*data)), "low": float(low), "high": float(high),
-        "significant": bool(low > 0 or high < 0),
+        "difference": float(difference(*data)), "low": low, "high": high, "significant": bool(low > 0 or high < 0),
     }
 
 

@@ -12,6 +12,7 @@ OPTIMIZERS = ("adam", "adamw")
 SCHEDULES = ("constant", "cosine")
 MONITORS = ("loss", "accuracy", "val_loss", "val_accuracy")
 APPLICATIONS = ("ResNet50V2", "EfficientNetV2B0", "ConvNeXtTiny")  # keras.applications bodies, by their names
+DENSE_MODELS = ("seed_dnn", "deep_dnn")  # the dense networks; every other model is a CNN
 # The settings only some architectures take, with their defaults (models.build_model takes them).
 MODEL_OPTIONS = {
     "resnet": {"width": 32, "depth": 2},
