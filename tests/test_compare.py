@@ -49,8 +49,15 @@ def fake_run(folder, experiment, seed, labels, correct_share, rng, valid_share=N
     return folder / "run.json", probabilities
 
 
+@pytest.fixture(scope="module")
+def three(tmp_path_factory):
+    """Two seeds each of a strong and a weak experiment, and a copy of the weak one: the comparison's folder and
+    outputs, made once for the tests that read them."""
+    folder = tmp_path_factory.mktemp("comparison")
+    return folder, *compare_three(folder)
+
+
 def compare_three(tmp_path):
-    """Two seeds each of a strong and a weak experiment, and a copy of the weak one: the comparison's outputs."""
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 10, N)
     records, members = [], {}
@@ -76,8 +83,8 @@ def compare_three(tmp_path):
     return board, diffs, recalls, labels, members
 
 
-def test_differences_are_significant_only_where_they_were_built_in(tmp_path):
-    board, diffs, recalls, labels, members = compare_three(tmp_path)
+def test_differences_are_significant_only_where_they_were_built_in(three):
+    tmp_path, board, diffs, recalls, labels, members = three
     assert list(board.index)[0] == "strong" and list(recalls.index) == list(board.index)
     ensemble = np.mean(members["strong"], axis=0).argmax(axis=1)  # the mean of the seeds' probabilities
     assert board.loc["strong", "ensemble_accuracy"] == pytest.approx(np.mean(ensemble == labels))
@@ -93,8 +100,8 @@ def test_differences_are_significant_only_where_they_were_built_in(tmp_path):
     assert "not significant" in html and "+0.000 [+0.000, +0.000]" in html
 
 
-def test_the_docs_tables_are_written_from_the_results_folder(tmp_path, capsys):
-    board, diffs, *_ = compare_three(tmp_path)
+def test_the_docs_tables_are_written_from_the_results_folder(three, capsys):
+    tmp_path, board, diffs, *_ = three
     print_tables([str(tmp_path)])
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == (f"Data set `synthetic` ({5 * N:,} images), {N:,} test images, seeds [1, 2]; backends: "
@@ -149,7 +156,7 @@ def test_the_choice_follows_validation_even_where_the_test_part_disagrees(tmp_pa
                for name, test, valid in (("test_wins", 0.9, 0.6), ("valid_wins", 0.7, 0.8)) for seed in (1, 2)]
     for select_by in ("balanced_accuracy", "accuracy", "macro_f1", "nll"):
         board, diffs, _ = write_comparison(records, "test_wins", tmp_path / "b.csv", tmp_path / "d.csv",
-                                           tmp_path / "b.html", n_resamples=200, select_by=select_by)
+                                           tmp_path / "b.html", n_resamples=100, select_by=select_by)
         assert list(board.index) == ["valid_wins", "test_wins"], select_by
         assert board.loc["test_wins", "accuracy_mean"] > board.loc["valid_wins", "accuracy_mean"] + 0.1
         assert len(diffs) == 1 and {*diffs["experiment"], *diffs["against"]} == {"test_wins", "valid_wins"}
@@ -169,7 +176,7 @@ def test_the_verdicts_are_corrected_for_the_family_of_tests():
     better[60:95] = [0, 1]  # ... and wrong on 35 others: 60 against 35
     ensembled = {name: (y, probabilities) for name, probabilities in
                  (("reference", reference), ("better", better), ("same", reference), ("also_same", reference))}
-    diffs = differences(ensembled, ["reference", "better"], n_resamples=200).set_index(["experiment", "against"])
+    diffs = differences(ensembled, ["reference", "better"], n_resamples=100).set_index(["experiment", "against"])
     assert len(diffs) == 5 and (diffs["interval_level"] == 1 - 0.05 / 5).all()  # better-reference once
     pair = diffs.loc[("better", "reference")]
     assert pair["mcnemar_p"] < 0.05 and pair["mcnemar_p_holm"] == pytest.approx(min(1, 5 * pair["mcnemar_p"]))
@@ -193,8 +200,8 @@ def shown_forms(tables) -> set[str]:
     return forms
 
 
-def test_every_number_of_the_answer_is_in_the_tables_beside_it(tmp_path):
-    compare_three(tmp_path)
+def test_every_number_of_the_answer_is_in_the_tables_beside_it(three):
+    tmp_path = three[0]
     curve = pd.DataFrame({"experiment": ["strong", "strong", "weak", "weak", "weak_copy"], "seed": 1,
                           "train_images": [500, 5000, 500, 5000, 5000], "fraction": [0.1, 1, 0.1, 1, 1],
                           "accuracy": [0.5, 0.9, 0.3, 0.6, 0.6]})

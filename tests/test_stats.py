@@ -11,7 +11,7 @@ from galaxy10.evaluation.calibration import (
 )
 from galaxy10.evaluation.figures import reliability_diagram
 from galaxy10.study.figures import differences_plot, per_class_recall_plot
-from galaxy10.study.significance import compare_pair, mcnemar, paired_bootstrap
+from galaxy10.study.significance import accuracy, balanced_accuracy, compare_pair, mcnemar, paired_bootstrap
 
 
 def _calibrated(n=4000, classes=10, seed=0):
@@ -91,24 +91,24 @@ def test_reliability_table_bins():
 
 def test_bootstrap_finds_a_real_difference_and_covers_it():
     y, a, b = _predictions()
-    result = paired_bootstrap(y, a, b, accuracy_score, n_resamples=1000)
+    result = paired_bootstrap(y, a, b, accuracy, n_resamples=1000)
     assert result["difference"] == pytest.approx(0.3)
     assert result["significant"] and result["low"] < 0.3 < result["high"]
     assert result["high"] - result["low"] < 0.1
-    reverse = paired_bootstrap(y, b, a, accuracy_score, n_resamples=1000)
+    reverse = paired_bootstrap(y, b, a, accuracy, n_resamples=1000)
     assert reverse["significant"] and reverse["high"] < 0
 
 
 def test_bootstrap_of_identical_predictions_is_zero_and_not_significant():
     y, a, _ = _predictions(n=300)
-    result = paired_bootstrap(y, a, a, balanced_accuracy_score, n_resamples=200)
+    result = paired_bootstrap(y, a, a, balanced_accuracy, n_resamples=200)
     assert result == {"difference": 0, "low": 0, "high": 0, "significant": False}
 
 
 def test_bootstrap_is_reproducible_and_not_fooled_by_noise():
     y, a, b = _predictions(n=400, right_a=0.7, right_b=0.69)
-    first = paired_bootstrap(y, a, b, balanced_accuracy_score, n_resamples=500, seed=4)
-    assert first == paired_bootstrap(y, a, b, balanced_accuracy_score, n_resamples=500, seed=4)
+    first = paired_bootstrap(y, a, b, balanced_accuracy, n_resamples=500, seed=4)
+    assert first == paired_bootstrap(y, a, b, balanced_accuracy, n_resamples=500, seed=4)
     assert not first["significant"] and first["low"] < first["difference"] < first["high"]
 
 
@@ -118,9 +118,21 @@ def test_balanced_accuracy_bootstrap_is_quiet_when_a_resample_misses_a_rare_clas
     y[0], a[0], b[0] = 9, 9, 0  # class 9 now has one image, missing from about a third of the resamples
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = paired_bootstrap(y, a, b, balanced_accuracy_score, n_resamples=200)
+        result = paired_bootstrap(y, a, b, balanced_accuracy, n_resamples=200)
     assert not caught
     assert np.isfinite([result["low"], result["high"]]).all() and result["significant"]
+
+
+def test_the_bootstraps_scores_are_scikit_learns():
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        y = rng.integers(0, 10, 300)
+        y[y == 4] = 5  # a class that is never true, but predicted
+        pred = np.where(rng.random(300) < 0.6, y, rng.integers(0, 10, 300))
+        assert accuracy(y, pred) == pytest.approx(accuracy_score(y, pred))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # scikit-learn warns of the predicted class that is never true
+            assert balanced_accuracy(y, pred) == pytest.approx(balanced_accuracy_score(y, pred))
 
 
 def test_mcnemar_matches_a_hand_computed_binomial():
