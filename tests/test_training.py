@@ -330,3 +330,29 @@ def test_fine_tuning_interrupted_after_its_frozen_epochs_goes_on_as_if_never_sto
     assert json.loads((run / "run.json").read_text())["resumed_after_epochs"] == [1]
     trained, original = (keras.saving.load_model(path) for path in (run / "m.keras", tmp_path / "donor.keras"))
     assert not np.allclose(trained.layers[2].get_weights()[0], original.layers[2].get_weights()[0])  # unfrozen
+
+
+def test_a_bootstrap_run_trains_on_its_own_resample_of_the_training_part(split):
+    from galaxy10.training.train import bootstrap_sample
+
+    n = len(load_split(split, "train")[1])
+    sample = bootstrap_sample(n, seed=1)
+    assert len(sample) == n and len(np.unique(sample)) < 0.7 * n  # with replacement: about 63 % distinct
+    assert np.array_equal(sample, bootstrap_sample(n, seed=1)) and not np.array_equal(sample, bootstrap_sample(n, 2))
+    images, labels = np.arange(n)[:, None], np.arange(n)
+    batches = ImageBatches(images, labels, 32, shuffle=True, seed=1, sample=sample)
+    seen = np.concatenate([batches[k][1] for k in range(len(batches))])
+    assert len(batches) == -(-n // 32) and sorted(seen) == sorted(sample)  # each drawn position, as often as drawn
+
+
+def test_a_bootstrap_run_records_it_and_does_not_resume_a_plain_runs_checkpoint(split, tmp_path, preempt_in_epoch,
+                                                                               monkeypatch, capsys):
+    preempt_in_epoch(1)
+    with pytest.raises(Exception, match="Preempted"):  # the backend may wrap it
+        train(split, tmp_path / "m.keras", tmp_path / "h.csv", **RESUMABLE)
+    monkeypatch.undo()
+    train(split, tmp_path / "m.keras", tmp_path / "h.csv", tmp_path / "run.json", **RESUMABLE, bootstrap=True)
+    assert "Discarding the checkpoint" in capsys.readouterr().out
+    record = json.loads((tmp_path / "run.json").read_text())
+    assert record["bootstrap"] is True and record["train_images"] == len(load_split(split, "train")[1])
+    assert record["resumed_after_epochs"] == [] and record["epochs_run"] == 4

@@ -36,7 +36,7 @@ SEEDS = SMALL["seeds"]
 RUNS = len(EXPERIMENTS) * len(SEEDS)
 OUT = Path(SMALL["results"]) / "synthetic"
 PARAMETERS = {"seed_dnn": 1_829_642, "small_cnn": 243_178}
-DEFAULT_SPLIT = {"test_size": 0.2, "valid_size": 0.2, "seed": 42, "stratify": False}
+DEFAULT_SPLIT = {"test_size": 0.2, "valid_size": 0.2, "seed": 42, "stratify": False, "bootstrap_per_seed": False}
 workflow = pytest.mark.workflow  # conftest marks these slow too
 
 

@@ -47,6 +47,13 @@ CLASSIFIED_BY = [config["classify"]["model"]] if config["classify"]["model"] in 
 TRAINED = list(dict.fromkeys(each for name in EXPERIMENTS + CLASSIFIED_BY for each in [name, *upstream(name)]))
 
 
+# what the seeds' spread holds, for the answer
+SPREAD = {
+    False: "over the training seeds alone (initialisation, batch order, augmentation) on one split: it does not "
+    "include the sampling of the data (split.bootstrap_per_seed does)",
+    True: "over the training seeds, each with its own bootstrap resample of the training part "
+    "(split.bootstrap_per_seed): it includes the sampling of the training data; validation and test are fixed",
+}
 # learning curves: each experiment that starts from no other experiment's model (that model saw the whole training
 # part), trained again on nested subsets of the training part; the full part is the ordinary run
 FRACTIONS = [f"{fraction:g}" for fraction in config["learning_curve"]["fractions"]]

@@ -71,6 +71,6 @@ rule answer:
     params:
         reference=config["compare"]["reference"],
         dataset=config["dataset"],
-        spread="from the training seeds alone (initialisation, batch order, augmentation) on one split: it does not include the sampling of the data",
+        spread=SPREAD[config["split"]["bootstrap_per_seed"]],
     script:
         "../scripts/answer.py"

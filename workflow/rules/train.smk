@@ -23,5 +23,6 @@ rule train:
         experiment=lambda wildcards: wildcards.experiment,
         settings=lambda wildcards: SETTINGS[wildcards.experiment],
         provenance=provenance,
+        bootstrap=config["split"]["bootstrap_per_seed"],
     script:
         "../scripts/train.py"

@@ -10,5 +10,5 @@ out = snakemake.output
 train(
     snakemake.input.split, out.model, out.history, out.record,
     settings=p.settings, seed=p.seed, experiment=p.experiment, provenance=p.provenance,
-    init_model=snakemake.input.get("init_from") or None,
+    init_model=snakemake.input.get("init_from") or None, bootstrap=p.bootstrap,
 )

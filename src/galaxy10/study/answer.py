@@ -144,7 +144,7 @@ def answer_text(board, diffs, curve, facts, reference: str, dataset: str, spread
     differences, dense against CNN, images needed, calibration, cost, collapsed runs."""
     row = board.iloc[0]
     data = (f"**Data**: `{dataset}`, {row['train_images']:,} training, {row['valid_images']:,} validation and "
-            f"{row['test_images']:,} test images; {int(row['seeds'])} seeds per experiment. The spread over seeds is "
+            f"{row['test_images']:,} test images; {int(row['seeds'])} seeds per experiment. The spread is "
             f"{spread}.")
     paragraphs = [data, _chosen(board), _against_reference(board, diffs, reference), _family_of_tests(diffs),
                   _dense_against_cnn(board, facts), _images_needed(board, facts, curve, reference),

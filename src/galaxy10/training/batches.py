@@ -17,27 +17,30 @@ class ImageBatches(keras.utils.PyDataset):
     """(images, labels) batches; (images, labels, sample weights) when `class_weights` (one per class) is given.
     With `classes`, the labels come one-hot over that many classes, as Keras' label-smoothing loss needs them.
 
+    `sample` (positions, repeats allowed) is what an epoch goes through: by default every image once.
     With `shuffle`, each epoch has its own order, seeded by (seed, epoch), so that training resumed at some
     epoch sees the batches it would have seen without the interruption. Training sets `epoch` from a
     callback (`follow_epochs`): Keras calls a PyDataset's own epoch hooks more often than once per epoch.
     """
 
     def __init__(
-        self, images, labels, batch_size: int, shuffle: bool = False, seed: int = 0, class_weights=None, classes=None
+        self, images, labels, batch_size: int, shuffle: bool = False, seed: int = 0, class_weights=None, classes=None,
+        sample=None,
     ):
         super().__init__()
         self.images, self.labels, self.batch_size, self.shuffle, self.seed = images, labels, batch_size, shuffle, seed
         self.targets = labels if classes is None else np.eye(classes, dtype=np.float32)[labels]
         self.class_weights = None if class_weights is None else np.asarray(class_weights, np.float32)
         self.epoch = 0
-        self._ordered_epoch, self._order = None, np.arange(len(images))
+        self.sample = np.arange(len(images)) if sample is None else np.asarray(sample)
+        self._ordered_epoch, self._order = None, self.sample
 
     def __len__(self):
-        return math.ceil(len(self.images) / self.batch_size)
+        return math.ceil(len(self.sample) / self.batch_size)
 
     def epoch_order(self, epoch):
         if self.shuffle and epoch != self._ordered_epoch:
-            self._order = np.random.default_rng((self.seed, epoch)).permutation(len(self.images))
+            self._order = self.sample[np.random.default_rng((self.seed, epoch)).permutation(len(self.sample))]
             self._ordered_epoch = epoch
         return self._order
 

@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 import keras
+import numpy as np
 import pandas as pd
 
 from galaxy10.data.download import sha256sum
@@ -22,7 +23,7 @@ HISTORY_COLUMNS = ["loss", "accuracy", "val_loss", "val_accuracy", "lr", "second
 
 
 def train(split, model_out, history_out, record_out=None, *, settings, seed, experiment=None, provenance=None,
-          init_model=None):
+          init_model=None, bootstrap=False):
     """Fit the model of `settings` (a TrainingSettings, or a dict of them) on the split's train part, validating
     on its valid part; the number of classes and their names are the split's.
 
@@ -32,7 +33,8 @@ def train(split, model_out, history_out, record_out=None, *, settings, seed, exp
 
     `init_model` is the saved model whose body the run starts from (the workflow resolves `init_from`, an
     experiment's name, to that experiment's model with the same seed); by default `init_from` itself, if it names
-    a .keras file.
+    a .keras file. With `bootstrap`, the run trains on its own resample of the training part, drawn with
+    replacement and seeded by `seed` (as many images), so that the seeds' spread includes the sampling of the data.
 
     Training checkpoints every epoch into `checkpoint/` beside the model; a call with the same settings and
     inputs after an interrupted one goes on from the last completed epoch. The checkpoint is deleted once the
@@ -43,14 +45,15 @@ def train(split, model_out, history_out, record_out=None, *, settings, seed, exp
     callbacks = _callbacks(s)
     data = {**split_facts(split), "split_sha256": sha256sum(split),
             "init_model": None if init_model is None else str(init_model),
-            "init_sha256": sha256sum(init_model) if init_model else None}
+            "init_sha256": sha256sum(init_model) if init_model else None, "bootstrap": bootstrap}
+    resampled = ("bootstrap",) if bootstrap else ()  # the same fingerprint as before for runs that do not
     checkpoint = Checkpoint(
-        Path(model_out).parent / "checkpoint", s.fingerprint(seed, data["split_sha256"], data["init_sha256"]),
+        Path(model_out).parent / "checkpoint", s.fingerprint(seed, data["split_sha256"], data["init_sha256"], *resampled),
         s.epochs, s.monitor if s.keep_best else None, s.min_epochs, model_callbacks=callbacks[1:],
     )
     resumed = checkpoint.load()
-    batches, valid, image_shape, scale = _batches(split, s, seed, len(data["class_names"]))
-    data["train_images"] = len(batches.images)
+    batches, valid, image_shape, scale = _batches(split, s, seed, len(data["class_names"]), bootstrap)
+    data["train_images"] = len(batches.sample)
     with dtype_policy(s.mixed_precision):
         if resumed:
             print(f"Resuming from the checkpoint after epoch {checkpoint.state['epochs_done']} in {checkpoint.folder}")
@@ -94,16 +97,22 @@ def _callbacks(s: TrainingSettings) -> list:
     return callbacks
 
 
-def _batches(split, s: TrainingSettings, seed: int, n_classes: int):
-    """Training batches (shuffled per epoch, class-weighted, one-hot) and validation batches, the image shape and
-    the scale the model applies."""
+def _batches(split, s: TrainingSettings, seed: int, n_classes: int, bootstrap: bool):
+    """Training batches (shuffled per epoch, class-weighted, one-hot; with `bootstrap` from a seeded resample with
+    replacement) and validation batches, the image shape and the scale the model applies."""
     x_train, y_train, _, scale = load_split(split, "train")
     x_valid, y_valid, _, _ = load_split(split, "valid")
-    weights = class_weights(y_train, s.class_weight, n_classes)
+    sample = bootstrap_sample(len(y_train), seed) if bootstrap else np.arange(len(y_train))
+    weights = class_weights(y_train[sample], s.class_weight, n_classes)
     batches = ImageBatches(x_train, y_train, s.batch_size, shuffle=True, seed=seed, class_weights=weights,
-                           classes=n_classes)
+                           classes=n_classes, sample=sample)
     valid = ImageBatches(x_valid, y_valid, inference_batch(s.batch_size, x_valid.shape[1:]), classes=n_classes)
     return batches, valid, x_train.shape[1:], scale
+
+
+def bootstrap_sample(n: int, seed: int) -> np.ndarray:
+    """n positions drawn from range(n) with replacement, seeded by the run's seed (and not its weights' stream)."""
+    return np.random.default_rng([seed, 0xB007]).integers(0, n, n)
 
 
 def _fit_remaining_epochs(net, s: TrainingSettings, batches, valid, callbacks, checkpoint) -> None:
