@@ -44,6 +44,7 @@ def fake_run(folder, experiment, seed, labels, correct_share, rng, valid_share=N
     (folder / "metrics.json").write_text(json.dumps(metrics))
     record = {"experiment": experiment, "seed": seed, "model": "seed_dnn", "parameters": 1, "train_seconds": 1.0,
               "class_names": list(SDSS_CLASS_NAMES), "dataset": "synthetic", "backend": "jax",
+              "train_images": 3 * N,
               "provenance": {"source": {"n_images": 5 * len(labels)}}}
     (folder / "run.json").write_text(json.dumps(record))
     return folder / "run.json", probabilities

@@ -59,6 +59,11 @@ def planned_jobs(workdir, *args) -> dict:
     return {rule: int(count) for rule, count in re.findall(r"^(\w+)\s+(\d+)$", table, re.M)}
 
 
+def rerun(runs: int) -> dict:
+    """The jobs that re-training `runs` runs plans: each run's stages, then the comparison and the answer."""
+    return {"train": runs, "predict": runs, "evaluate": runs, "figures": runs, "compare": 1, "answer": 1, "all": 1}
+
+
 def small_config(experiments=None, **changes) -> dict:
     """A copy of the small config, with only the given experiments (name → changes to tiny_cnn/seed_dnn)."""
     config = json.loads(json.dumps(SMALL))
@@ -218,7 +223,7 @@ def test_changing_one_training_value_reruns_only_that_experiment(run):
     write_config(run, config)
     try:
         n = len(SEEDS)
-        assert planned_jobs(run) == {"train": n, "predict": n, "evaluate": n, "figures": n, "compare": 1, "all": 1}
+        assert planned_jobs(run) == rerun(n)
         snakemake(run)
         history = pd.read_csv(run / OUT / second / "seed1" / "history.csv")
         assert history["lr"].iloc[0] == pytest.approx(config["experiments"][second]["learning_rate"])
@@ -235,7 +240,7 @@ def test_adding_an_experiment_trains_only_that_experiment(run):
     write_config(run, config)
     try:
         n = len(SEEDS)
-        assert planned_jobs(run) == {"train": n, "predict": n, "evaluate": n, "figures": n, "compare": 1, "all": 1}
+        assert planned_jobs(run) == rerun(n)
     finally:
         write_config(run, SMALL)
 
@@ -243,7 +248,7 @@ def test_adding_an_experiment_trains_only_that_experiment(run):
 @workflow
 def test_deleting_a_model_reruns_train_and_what_follows(run):
     (run / OUT / EXPERIMENTS[0] / "seed2" / "model.keras").unlink()
-    assert planned_jobs(run) == {"train": 1, "predict": 1, "evaluate": 1, "figures": 1, "compare": 1, "all": 1}
+    assert planned_jobs(run) == rerun(1)
     snakemake(run)
     assert planned_jobs(run) == {}
 
@@ -252,9 +257,7 @@ def test_deleting_a_model_reruns_train_and_what_follows(run):
 def test_changing_the_split_reruns_what_follows_it_and_never_the_data(run):
     write_config(run, small_config(split={"seed": 99}))
     try:
-        assert planned_jobs(run) == {
-            "split": 1, "train": RUNS, "predict": RUNS, "evaluate": RUNS, "figures": RUNS, "compare": 1, "all": 1
-        }
+        assert planned_jobs(run) == {"split": 1, **rerun(RUNS)}
     finally:
         write_config(run, SMALL)
 

@@ -9,6 +9,8 @@ rule subsample:
         npz=f"{DATA}/learning_curve/{{fraction}}/split.npz",
     log:
         f"{DATA}/learning_curve/{{fraction}}/logs/subsample.log",
+    benchmark:
+        f"{DATA}/learning_curve/{{fraction}}/benchmarks/subsample.tsv"
     conda:
         "../../environment.yml"
     params:
@@ -63,6 +65,7 @@ use rule evaluate as evaluate_on_subset with:
 
 localrules:
     learning_curve,
+    evaluate_on_subset,
 
 
 rule learning_curve:

@@ -19,7 +19,9 @@ def _fail(path, problem):
     )
 
 
-def check_galaxy10(path, image_size: int | None = None, n_classes: int | None = None) -> tuple[int, tuple[int, int, int]]:
+def check_galaxy10(
+    path, image_size: int | None = None, n_classes: int | None = None
+) -> tuple[int, tuple[int, int, int]]:
     """Validate the file's layout and labels without loading the images; return (N, image shape).
 
     `image_size`, if given, is the side the data set's images must have (69 for SDSS, 256 for DECaLS); `n_classes`,

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from galaxy10.io import atomic_output
+from galaxy10.io import InputError, atomic_output
 from galaxy10.study.differences import level_text
 from galaxy10.study.learning_curve import images_to_reach
 from galaxy10.training.settings import DENSE_MODELS
@@ -22,12 +22,12 @@ def family(model: str) -> str:
 
 def pareto_front(board: pd.DataFrame) -> list[str]:
     """The experiments no other beats on both test accuracy (mean over seeds) and training time."""
+    accuracy, seconds = board["accuracy_mean"], board["train_seconds_mean"]
     front = []
-    for name, row in board.iterrows():
-        others = board.drop(index=name)
-        better = ((others["accuracy_mean"] >= row["accuracy_mean"]) & (others["train_seconds_mean"] <= row["train_seconds_mean"])
-                  & ((others["accuracy_mean"] > row["accuracy_mean"]) | (others["train_seconds_mean"] < row["train_seconds_mean"])))
-        if not better.any():
+    for name in board.index:
+        at_least_as_good = (accuracy >= accuracy[name]) & (seconds <= seconds[name])
+        better_somewhere = (accuracy > accuracy[name]) | (seconds < seconds[name])
+        if not (at_least_as_good & better_somewhere).any():
             front.append(name)
     return front
 
@@ -167,6 +167,9 @@ def write_answer(board_csv, differences_csv, curve_csv, reference, dataset, spre
                  figure_out, plot) -> str:
     """Write answer.csv, answer.md, the figure (`plot(board, facts, out)`) and the report page."""
     board = pd.read_csv(board_csv, index_col="experiment")
+    if board["train_images"].isna().any():
+        raise InputError(f"{board_csv}: runs made by an older version, without `train_images`; re-train them "
+                         "(snakemake --forcerun train)")
     diffs = pd.read_csv(differences_csv) if Path(differences_csv).stat().st_size > 1 else pd.DataFrame()
     curve = pd.read_csv(curve_csv) if curve_csv else None
     facts = answer_facts(board, curve, reference)

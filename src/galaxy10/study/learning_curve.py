@@ -7,10 +7,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from galaxy10.io import atomic_output
+from galaxy10.io import InputError, atomic_output
 from galaxy10.training.record import read_record
 
 CURVE_SCORES = ("accuracy", "balanced_accuracy", "macro_f1")
+ROUNDING = 1e-4  # what the tables' four decimals may move a score by
 
 
 def learning_curve_table(records) -> pd.DataFrame:
@@ -19,6 +20,9 @@ def learning_curve_table(records) -> pd.DataFrame:
     rows = []
     for path in records:
         record = read_record(path)
+        if "train_images" not in record:
+            raise InputError(f"{path}: made by an older version, without `train_images`; re-train it "
+                             "(snakemake --forcerun train)")
         metrics = json.loads((Path(path).parent / "metrics.json").read_text())
         rows.append({"experiment": record["experiment"], "seed": record["seed"],
                      "train_images": record["train_images"], **{s: metrics[s] for s in CURVE_SCORES}})
@@ -30,16 +34,16 @@ def learning_curve_table(records) -> pd.DataFrame:
 def images_to_reach(table: pd.DataFrame, experiment: str, target: float, score: str = "accuracy") -> float | None:
     """The training images at which `experiment`'s mean `score` over seeds first reaches `target`, interpolated
     linearly in log(images) between the curve's points; None if it never does, the smallest size if it does at
-    once."""
+    once. Scores within ROUNDING of the target reach it: the tables keep four decimals."""
     curve = table[table["experiment"] == experiment].groupby("train_images")[score].mean()
     sizes, values = curve.index.to_numpy(float), curve.to_numpy()
-    above = np.flatnonzero(values >= target)
+    above = np.flatnonzero(values >= target - ROUNDING)
     if not len(above):
         return None
     k = above[0]
     if k == 0:
         return float(sizes[0])
-    share = (target - values[k - 1]) / (values[k] - values[k - 1])
+    share = min(1.0, (target - values[k - 1]) / (values[k] - values[k - 1]))
     return float(np.exp(np.log(sizes[k - 1]) + share * (np.log(sizes[k]) - np.log(sizes[k - 1]))))
 
 
