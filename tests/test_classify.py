@@ -3,6 +3,7 @@ inputs become rows with errors, and the console entry point works."""
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -93,14 +94,14 @@ def test_png_and_hdf5_give_the_direct_prediction(tmp_path, model, net, images):
                       out, SDSS_CLASS_NAMES)
     rows = table(out)
     assert result["items"] == len(rows) == 2 * N and result["errors"] == 0
-    assert list(rows.columns) == ["file", "row", "predicted", "predicted_name", *PROBABILITIES, "error"]
+    assert list(rows.columns) == ["file", "row", "predicted", "predicted_name", *PROBABILITIES, "flags", "error"]
     assert list(rows["file"][:N]) == [str(tmp_path / "png" / f"galaxy{k:02d}.png") for k in range(N)]
     assert list(rows["row"][:N]) == [""] * N and list(rows["row"][N:]) == [str(k) for k in range(N)]
     for part in (rows[:N], rows[N:]):
         assert list(part["predicted"].astype(int)) == list(expected.argmax(axis=1))
         np.testing.assert_allclose(probabilities_of(part), expected, atol=1e-6)
     assert list(rows["predicted_name"]) == [SDSS_CLASS_NAMES[int(k)] for k in rows["predicted"]]
-    assert set(rows["error"]) == {""}
+    assert set(rows["error"]) == {""} and set(rows["flags"]) == {""}  # normal cutouts: nothing odd
     assert Image.open(out / "contact_sheet.png").size[0] > 500
 
 
@@ -127,8 +128,8 @@ def test_fits_cubes_and_band_files_reproduce_the_image_they_encode(tmp_path, mod
     items = expand([cubes, bands])
     assert len(items) == 3 * N
     assert items[2 * N].file == str(bands / "obj00_{g,r,i}.fits") and items[2 * N].kind == "bands"
-    (_, read, errors), = read_batches(items, 69, 69, 3 * N)
-    assert errors == [None] * 3 * N
+    (_, read, errors, flags), = read_batches(items, 69, 69, 3 * N)
+    assert errors == [None] * 3 * N and flags == [[]] * 3 * N
     for part in (read[:N], read[N : 2 * N], read[2 * N :]):  # a*.fits, b*.fits, the band files
         np.testing.assert_array_equal(part, target)
 
@@ -158,7 +159,7 @@ def test_sky_in_nanomaggies_makes_a_colour_image(tmp_path):
     noise = np.random.default_rng(0).normal(0, 0.03, (3, 80, 80))
     cube = np.stack([profile * 0.5, profile, profile * 1.4]) + noise  # g, r, i
     fits.PrimaryHDU(cube.astype(np.float32)).writeto(tmp_path / "red.fits")
-    (_, (image,), (error,)), = read_batches(expand(tmp_path / "red.fits"), 69, 69, 8)
+    (_, (image,), (error,), _), = read_batches(expand(tmp_path / "red.fits"), 69, 69, 8)
     assert error is None and image.dtype == np.uint8 and image.shape == (69, 69, 3)
     centre, corner = image[34, 34].astype(int), image[:10, :10].astype(int)
     assert corner.mean() < 40 and centre.max() > 150
@@ -270,10 +271,21 @@ def test_console_errors_are_one_line(tmp_path, model, capsys):
     (tmp_path / "a.png").write_text("text")
     assert main([str(tmp_path / "nope.keras"), "--input", str(tmp_path), "--out", str(tmp_path / "o1")]) == 1
     assert main([str(model), "--input", str(tmp_path / "a.png"), "--out", str(tmp_path / "o2"), "-q"]) == 1
+    truncated = tmp_path / "truncated.keras"
+    truncated.write_bytes(Path(model).read_bytes()[:5000])
+    assert main([str(truncated), "--input", str(tmp_path / "a.png"), "--out", str(tmp_path / "o3")]) == 1
+    damaged = tmp_path / "damaged.keras"  # a zip archive, but not a model's
+    shutil.make_archive(str(damaged.with_suffix("")), "zip", tmp_path, "a.png")
+    damaged.with_suffix(".zip").rename(damaged)
+    assert main([str(damaged), "--input", str(tmp_path / "a.png"), "--out", str(tmp_path / "o4")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err[0] == f"galaxy10-classify: error: {tmp_path / 'nope.keras'}: no such model file"
-    assert err[1].startswith("galaxy10-classify: error: no image could be read") and len(err) == 2
-    assert not (tmp_path / "o1").exists() and not (tmp_path / "o2").exists()
+    assert err[1].startswith("galaxy10-classify: error: no image could be read")
+    assert err[2] == (f"galaxy10-classify: error: {truncated}: 5,000 bytes that are not a .keras model (a zip "
+                      "archive): truncated or corrupt; copy it again, or re-train it (snakemake --forcerun train)")
+    assert err[3].startswith(f"galaxy10-classify: error: {damaged}: a .keras archive of ")
+    assert "bytes that Keras cannot load" in err[3] and len(err) == 4
+    assert not any((tmp_path / f"o{k}").exists() for k in range(1, 5))
 
 
 def test_class_names_come_from_run_json_or_the_option(tmp_path, model, images):
@@ -290,3 +302,33 @@ def test_class_names_come_from_run_json_or_the_option(tmp_path, model, images):
     assert main([*argv, str(tmp_path / "b"), "--class-names", "decals"]) == 0
     assert set(table(tmp_path / "b")["predicted_name"]) <= set(DECALS_CLASS_NAMES)
     assert "p_9_edge_on_with_bulge" in table(tmp_path / "b").columns
+
+
+def test_degenerate_cutouts_are_refused_or_flagged_and_normal_ones_are_not(tmp_path, model, images):
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    fits.PrimaryHDU(np.zeros((3, 69, 69), np.float32)).writeto(folder / "zeros.fits")  # all one value
+    Image.fromarray(images[0, 30:31, 30:31]).save(folder / "one_pixel.png")  # 1×1, would be enlarged to 69×69
+    edge = np.stack(lupton_bands(images[1])).astype(np.float32)
+    edge[:, :, :23] = np.nan  # the left third off the survey's edge
+    fits.PrimaryHDU(edge).writeto(folder / "edge.fits")
+    Image.fromarray(images[2, 20:44, 20:44]).save(folder / "small.png")  # 24×24: enlarged almost 3 times
+    saturated = images[3].copy()
+    saturated[10:40, 10:40] = 255
+    Image.fromarray(saturated).save(folder / "saturated.png")
+    Image.fromarray(np.full((69, 69, 3), 40, np.uint8) + (np.arange(69) % 2)[:, None, None].astype(np.uint8)
+                    ).save(folder / "flat.png")  # stripes of 40 and 41
+    write_pictures(folder / "normal", images)
+    classify([(model, None)], folder, tmp_path / "out", SDSS_CLASS_NAMES)
+    rows = table(tmp_path / "out").set_index(table(tmp_path / "out")["file"].map(lambda f: Path(f).name))
+    assert rows.loc["zeros.fits", "error"] == "every pixel has the value 0: an empty image"
+    assert rows.loc["one_pixel.png", "error"] == "1×1 pixels: smaller than 8 pixels a side, no galaxy to classify"
+    blank = re.fullmatch(r"blank: (\d+)% of the pixels black or not finite", rows.loc["edge.fits", "flags"])
+    assert blank and 33 <= int(blank[1]) < 50  # the NaN third, and the image's own black sky
+    assert rows.loc["small.png", "flags"] == "upscaled: 24×24 pixels enlarged to 69"
+    assert rows.loc["saturated.png", "flags"].startswith("saturated: 19% of the pixels at 255")
+    assert rows.loc["flat.png", "flags"] == "flat: pixel values vary by 0.5 of 255 (standard deviation)"
+    for name in ("edge.fits", "small.png", "saturated.png", "flat.png"):
+        assert rows.loc[name, "error"] == "" and rows.loc[name, "predicted"] != ""  # classified all the same
+    normal = rows[rows.index.str.startswith("galaxy")]
+    assert len(normal) == N and set(normal["flags"]) == {""} and set(normal["error"]) == {""}

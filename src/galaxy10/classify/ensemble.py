@@ -1,13 +1,10 @@
 """Trained models as one classifier: loaded with a clear error per file, their tempered probabilities averaged."""
 
-from pathlib import Path
-
-import keras
 import numpy as np
 
 from galaxy10.evaluation.calibration import apply_temperature, ensemble_probabilities
 from galaxy10.evaluation.inference import predict_probabilities
-from galaxy10.training.models import ARCHITECTURES  # noqa: F401  (registers the custom layers that saved models use)
+from galaxy10.training.models import load_model
 
 
 def load_models(models) -> list:
@@ -16,14 +13,9 @@ def load_models(models) -> list:
         raise ValueError("no model given")
     nets = []
     for path, temperature in models:
-        if not Path(path).is_file():
-            raise FileNotFoundError(f"{path}: no such model file")
         if temperature is not None and not temperature > 0:
             raise ValueError(f"{path}: temperature must be positive, got {temperature}")
-        try:
-            nets.append((keras.saving.load_model(path, compile=False), temperature))
-        except Exception as err:  # a damaged archive fails in zipfile, h5py or Keras: say which model it was
-            raise ValueError(f"{path}: cannot load the model ({err})") from err
+        nets.append((load_model(path, compile=False), temperature))
     shapes = {(tuple(net.input_shape[1:]), net.output_shape[-1]) for net, _ in nets}
     if len(shapes) > 1:
         raise ValueError(f"the models differ in input shape or number of classes: {sorted(shapes)}")

@@ -3,8 +3,9 @@
 `classes.csv` has the columns `file` (the path; for band files `<stem>_{g,r,i}.fits`), `row` (the HDF5 row, else
 empty), `predicted` (class index), `predicted_name`, one probability per class named `p_<index>_<class name in
 lower case, words joined by _>` (`p_0_disk_face_on_no_spiral`: unique, and safe in any CSV or data-frame tool),
-and `error`, empty when the item was classified; an item that could not be read has only `file`, `row` and
-`error`. Rows are in input order. Items are read and predicted a batch at a time and rows are written as they
+`flags`, what is odd about an image that was classified all the same (galaxy10.data.quality: blank, upscaled,
+saturated, flat; `; `-separated, empty for a normal cutout), and `error`, empty when the item was classified; an
+item that could not be read, or is no picture of a galaxy, has only `file`, `row` and `error`. Rows are in input order. Items are read and predicted a batch at a time and rows are written as they
 come, so memory stays flat however many images there are.
 """
 
@@ -74,7 +75,7 @@ def _write_table(nets, items, out, class_names, tta, batch_size, progress, sheet
     image, item, class name), most confident first, and the items' errors."""
     height, width = nets[0][0].input_shape[1:3]
     best, errors, position = [], [], 0
-    header = ["file", "row", "predicted", "predicted_name", *probability_columns(class_names), "error"]
+    header = ["file", "row", "predicted", "predicted_name", *probability_columns(class_names), "flags", "error"]
     with (
         atomic_output(out) as tmp,
         open(tmp, "w", newline="") as table,
@@ -82,17 +83,17 @@ def _write_table(nets, items, out, class_names, tta, batch_size, progress, sheet
     ):
         writer = csv.writer(table)
         writer.writerow(header)
-        for batch, images, batch_errors in read_batches(items, height, width, batch_size):
+        for batch, images, batch_errors, batch_flags in read_batches(items, height, width, batch_size):
             classified = zip(images, model_probabilities(nets, images, batch_size, tta))
-            for item, error in zip(batch, batch_errors):
+            for item, error, flags in zip(batch, batch_errors, batch_flags):
                 row = "" if item.row is None else item.row
                 if error:
                     errors.append(f"{item.file}{'' if item.row is None else f' row {item.row}'}: {error}")
-                    writer.writerow([item.file, row, "", "", *[""] * len(class_names), error])
+                    writer.writerow([item.file, row, "", "", *[""] * len(class_names), "", error])
                 else:
                     image, p = next(classified)
                     k = int(p.argmax())
-                    writer.writerow([item.file, row, k, class_names[k], *map(str, p), ""])
+                    writer.writerow([item.file, row, k, class_names[k], *map(str, p), "; ".join(flags), ""])
                     entry = (float(p[k]), -position, image.copy(), item, class_names[k])
                     (heapq.heappush if len(best) < sheet_limit else heapq.heappushpop)(best, entry)
                 position += 1

@@ -13,7 +13,8 @@ file is recognised by its content, not its name:
   any three of u, g, r, i, z, y; g, r, i when there are more): one item, labelled `<stem>_{g,r,i}.fits`.
 
 FITS bands become a colour image as galaxy10.data.fits says.
-Every image whose size is not the model's is centre-cropped to the model's aspect ratio and resized (`fit_to_size`).
+Every image is checked first (galaxy10.data.quality): one that is no picture of a galaxy is an error, one that is
+odd is classified with flags. Every image whose size is not the model's is centre-cropped to the model's aspect ratio and resized (`fit_to_size`).
 """
 
 import itertools
@@ -27,6 +28,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from galaxy10.data.fits import BANDS_BY_WAVELENGTH, SDSS_BANDS, CutoutError, read_fits_bands, read_fits_cube
+from galaxy10.data.quality import UnusableImage, inspect
 
 FITS_SUFFIX = re.compile(r"\.(fits|fit|fts)(\.gz)?$", re.IGNORECASE)
 BAND_FILE = re.compile(r"^(?P<stem>.+)(?P<sep>[_.-])(?P<band>[ugrizy])(?P<suffix>\.(fits|fit|fts)(\.gz)?)$", re.I)
@@ -148,40 +150,51 @@ def _read_picture(path) -> np.ndarray:
         return np.asarray(picture.convert("RGB"))
 
 
-def _read_image(item: Item) -> np.ndarray:
+def _read_image(item: Item) -> tuple[np.ndarray, float]:
+    """The image and the share of its pixels that were not finite (FITS only)."""
     if item.kind == "picture":
-        return _read_picture(item.file)
+        return _read_picture(item.file), 0.0
     return read_fits_cube(item.file) if item.kind == "fits" else read_fits_bands(item.paths)
 
 
-def _read_one(item: Item, height: int, width: int):
-    """(image, None) or (None, error) for one item that is not an HDF5 row."""
-    if item.kind == "error":
-        return None, item.error
+def _checked(image, height: int, width: int, not_finite_share: float = 0.0):
+    """(the image at the model's size, None, its flags), or (None, why it is refused, [])."""
     try:
-        image = _read_image(item)
+        flags = inspect(image, min(height, width), not_finite_share)
+    except UnusableImage as err:
+        return None, str(err), []
+    return fit_to_size(image, height, width), None, flags
+
+
+def _read_one(item: Item, height: int, width: int):
+    """_checked's triple for one item that is not an HDF5 row; (None, error, []) if it cannot be read."""
+    if item.kind == "error":
+        return None, item.error, []
+    try:
+        image, not_finite_share = _read_image(item)
     except CutoutError as err:
-        return None, str(err)
+        return None, str(err), []
     except UnidentifiedImageError:
-        return None, "not a picture Pillow reads (PNG, JPEG, ...), nor HDF5 or FITS"
+        return None, "not a picture Pillow reads (PNG, JPEG, ...), nor HDF5 or FITS", []
     except Exception as err:  # a damaged file fails in its library in many ways: each is this item's error
-        return None, f"cannot read: {err}"
-    return fit_to_size(image, height, width), None
+        return None, f"cannot read: {err}", []
+    return _checked(image, height, width, not_finite_share)
 
 
 def _read_rows(path: str, first: int, count: int, height: int, width: int):
-    """(image, None) for `count` consecutive HDF5 rows, read in one slice; (None, error) for each if that fails."""
+    """_checked's triple for `count` consecutive HDF5 rows, read in one slice; an error for each if that fails."""
     try:
         with h5py.File(path, "r") as f:
             block = f["images"][first : first + count]
     except Exception as err:  # a truncated file can open and still fail on the rows that are missing
-        return [(None, f"cannot read rows {first}–{first + count - 1}: {err}")] * count
-    return [(fit_to_size(image, height, width), None) for image in block]
+        return [(None, f"cannot read rows {first}–{first + count - 1}: {err}", [])] * count
+    return [_checked(image, height, width) for image in block]
 
 
 def read_batches(items: list[Item], height: int, width: int, batch_size: int):
-    """Yield (items, images, errors) per `batch_size` items: the images (n, height, width, 3) uint8 of the items
-    that were read, in order, and per item its error or None. Consecutive HDF5 rows are read in one slice."""
+    """Yield (items, images, errors, flags) per `batch_size` items: the images (n, height, width, 3) uint8 of the
+    items that were read, in order, and per item its error or None and its flags (data.quality), a list. Consecutive
+    HDF5 rows are read in one slice."""
     for start in range(0, len(items), batch_size):
         batch = items[start : start + batch_size]
 
@@ -196,6 +209,6 @@ def read_batches(items: list[Item], height: int, width: int, batch_size: int):
                 results += _read_rows(run[0].file, run[0].row, len(run), height, width)
             else:
                 results += [_read_one(item, height, width) for item in run]
-        images = [image for image, _ in results if image is not None]
+        images = [image for image, _, _ in results if image is not None]
         images = np.stack(images) if images else np.zeros((0, height, width, 3), np.uint8)
-        yield batch, images, [error for _, error in results]
+        yield batch, images, [error for _, error, _ in results], [flags for _, _, flags in results]

@@ -29,11 +29,15 @@ class CutoutError(ValueError):
     """An input that is read but is not a usable colour image."""
 
 
-def lupton_rgb(red, green, blue) -> np.ndarray:
+def lupton_rgb(red, green, blue) -> tuple[np.ndarray, float]:
     """Lupton et al.'s colour image of three band images in nanomaggies (see the module docstring), rows flipped
-    from FITS's upward order; non-finite pixels count as empty sky."""
-    bands = [np.nan_to_num(np.asarray(band, np.float64), posinf=0.0, neginf=0.0) for band in (red, green, blue)]
-    return np.ascontiguousarray(make_lupton_rgb(*bands, stretch=LUPTON_STRETCH, Q=LUPTON_Q)[::-1])
+    from FITS's upward order, and the share of pixels not finite in some band, which count as empty sky."""
+    bands = [np.asarray(band, np.float64) for band in (red, green, blue)]
+    not_finite = float(np.mean(~np.all([np.isfinite(band) for band in bands], axis=0)))
+    bands = [np.nan_to_num(band, nan=0.0, posinf=0.0, neginf=0.0) for band in bands]
+    with np.errstate(divide="ignore", invalid="ignore"):  # astropy divides by the intensity, 0 on empty sky
+        rgb = make_lupton_rgb(*bands, stretch=LUPTON_STRETCH, Q=LUPTON_Q)
+    return np.ascontiguousarray(rgb[::-1]), not_finite
 
 
 def _fits_data(path, ndim):
@@ -58,7 +62,7 @@ def _cube_order(header) -> list[int]:
     return sorted(range(3), key=lambda k: BANDS_BY_WAVELENGTH.index(bands[k]), reverse=True)
 
 
-def read_fits_cube(path) -> np.ndarray:
+def read_fits_cube(path) -> tuple[np.ndarray, float]:
     data, header = _fits_data(path, 3)
     if data.shape[0] != 3:
         if data.shape[-1] != 3:
@@ -67,7 +71,7 @@ def read_fits_cube(path) -> np.ndarray:
     return lupton_rgb(*data[_cube_order(header)])
 
 
-def read_fits_bands(paths) -> np.ndarray:
+def read_fits_bands(paths) -> tuple[np.ndarray, float]:
     bands = [_fits_data(path, 2)[0] for path in paths]
     if len({band.shape for band in bands}) > 1:
         raise CutoutError(f"band images differ in shape: {', '.join(str(band.shape) for band in bands)}")

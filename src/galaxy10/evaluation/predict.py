@@ -2,7 +2,6 @@
 
 import json
 
-import keras
 import pandas as pd
 
 from galaxy10.training.batches import inference_batch
@@ -10,7 +9,7 @@ from galaxy10.evaluation.calibration import apply_temperature, calibration_metri
 from galaxy10.evaluation.metrics import CALIBRATED, RAW, probability_columns
 from galaxy10.evaluation.inference import predict_probabilities
 from galaxy10.io import atomic_output
-from galaxy10.training.models import ARCHITECTURES  # noqa: F401  (registers the custom layers that saved models use)
+from galaxy10.training.models import load_model
 from galaxy10.training.record import read_record
 from galaxy10.data.split import load_split
 
@@ -31,7 +30,7 @@ def predict(model_path, record, split, out, calibration_out, tta=False, valid_ou
 
     The run's record gives the training batch, which bounds the inference batch from below; `tta` averages the
     probabilities over the eight D4 views of each image (for the validation part too)."""
-    net = keras.saving.load_model(model_path)
+    net = load_model(model_path)
     batch_size = read_record(record)["settings"]["batch_size"]
     x_valid, y_valid, valid_rows, _ = load_split(split, "valid")
     batch = inference_batch(batch_size, x_valid.shape[1:])

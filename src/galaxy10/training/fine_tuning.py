@@ -3,6 +3,7 @@
 import keras
 
 from galaxy10.io import InputError
+from galaxy10.training.models import load_model
 from galaxy10.training.optimization import compile_model
 from galaxy10.training.settings import APPLICATIONS, TrainingSettings
 
@@ -31,7 +32,7 @@ def load_body(net, source, s: TrainingSettings) -> None:
     """Copy every weight but the head's (the last Dense) from the saved model `source`, which must be the same
     architecture with the same options. Images of another size are allowed only where the model resizes them
     itself (the keras.applications ones); for the others a body learnt at one scale does not fit another."""
-    donor = keras.saving.load_model(source)
+    donor = load_model(source)
     if donor.name != net.name:
         raise InputError(f"init_from: {source} is a {donor.name} model; this experiment trains {net.name}")
     if donor.input_shape[1:] != net.input_shape[1:] and s.model not in APPLICATIONS:

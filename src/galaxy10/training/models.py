@@ -1,6 +1,8 @@
 """Model architectures, in Keras 3 so they run on any backend. Each takes uint8 images and scales them itself."""
 
+import zipfile
 from functools import partial
+from pathlib import Path
 
 import keras
 from keras import layers, ops, regularizers
@@ -170,3 +172,20 @@ def build_model(
         ],
         name=name,
     )
+
+
+def load_model(path, compile: bool = True) -> keras.Model:
+    """A saved .keras model; a missing, truncated or corrupt file is an InputError that says which, with the
+    file's size (Keras' own message for a truncated archive is "File not found", which misleads)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such model file")
+    size = path.stat().st_size
+    if not zipfile.is_zipfile(path):
+        raise InputError(f"{path}: {size:,} bytes that are not a .keras model (a zip archive): truncated or corrupt; "
+                         "copy it again, or re-train it (snakemake --forcerun train)")
+    try:
+        return keras.saving.load_model(path, compile=compile)
+    except Exception as err:  # a damaged archive fails in zipfile, h5py or Keras
+        raise InputError(f"{path}: a .keras archive of {size:,} bytes that Keras cannot load ({err}); corrupt, or "
+                         "saved by another version of the package") from err
