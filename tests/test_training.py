@@ -72,23 +72,31 @@ RESUMABLE = dict(
 )
 
 
-def test_interrupted_training_goes_on_from_its_last_checkpoint(split, tmp_path, preempt_in_epoch, monkeypatch):
-    whole = train(split, tmp_path / "whole" / "m.keras", tmp_path / "whole" / "h.csv", **RESUMABLE)
+# augmentation and dropout: their random draws after a resume must be the ones the run would have made
+AUGMENTED = dict(settings=TrainingSettings("small_cnn", epochs=3, batch_size=64, augment=True), seed=3)
+
+
+@pytest.mark.parametrize("run_settings", [RESUMABLE, AUGMENTED], ids=["plateau", "augmented"])
+def test_interrupted_training_goes_on_from_its_last_checkpoint(split, tmp_path, preempt_in_epoch, monkeypatch,
+                                                               run_settings):
+    whole = train(split, tmp_path / "whole" / "m.keras", tmp_path / "whole" / "h.csv", **run_settings)
     run = tmp_path / "run"
     preempt_in_epoch(2)
     with pytest.raises(Exception, match="Preempted"):  # the backend may wrap it
-        train(split, run / "m.keras", run / "h.csv", run / "run.json", **RESUMABLE)
+        train(split, run / "m.keras", run / "h.csv", run / "run.json", **run_settings)
     assert not (run / "m.keras").exists()
     assert json.loads((run / "checkpoint" / "state.json").read_text())["epochs_done"] == 2
     monkeypatch.undo()
 
-    resumed = train(split, run / "m.keras", run / "h.csv", run / "run.json", **RESUMABLE)
-    assert list(resumed.index) == [1, 2, 3, 4]
+    resumed = train(split, run / "m.keras", run / "h.csv", run / "run.json", **run_settings)
+    epochs = run_settings["settings"].epochs
+    assert list(resumed.index) == list(range(1, epochs + 1))
     results = ["loss", "accuracy", "val_loss", "val_accuracy", "lr"]
     pd.testing.assert_frame_equal(resumed[results], whole[results], rtol=1e-4)  # as if never interrupted
-    assert list(resumed["lr"]) == pytest.approx([1e-3, 1e-3, 5e-4, 2.5e-4])
+    if run_settings is RESUMABLE:
+        assert list(resumed["lr"]) == pytest.approx([1e-3, 1e-3, 5e-4, 2.5e-4])
     record = json.loads((run / "run.json").read_text())
-    assert record["resumed_after_epochs"] == [2] and record["epochs_run"] == 4
+    assert record["resumed_after_epochs"] == [2] and record["epochs_run"] == epochs
     assert not (run / "checkpoint").exists()
 
 

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import keras
+import numpy as np
 
 from galaxy10.io import atomic_output
 from galaxy10.training.optimization import mode
@@ -108,3 +109,19 @@ class Checkpoint(keras.callbacks.Callback):
         return name
 
 
+
+
+class EpochSeeds(keras.callbacks.Callback):
+    """At the start of every epoch, sets the state of every random layer (augmentation, dropout) from (seed, epoch):
+    Keras saves no seed state with a model, so a run resumed from its checkpoint would otherwise draw other
+    augmentations and dropout masks than the run that was never stopped."""
+
+    def __init__(self, seed: int):
+        super().__init__()
+        self.seed = seed
+
+    def on_epoch_begin(self, epoch, logs=None):
+        states = [v for v in self.model.variables if v.path.endswith("seed_generator_state")]
+        draws = np.random.default_rng([self.seed, epoch]).integers(0, 2**31 - 1, len(states))
+        for state, draw in zip(states, draws):
+            state.assign(keras.ops.cast([int(draw), 0], state.dtype))

@@ -12,7 +12,7 @@ from galaxy10.data.download import sha256sum
 from galaxy10.data.split import load_split, split_facts
 from galaxy10.io import InputError, atomic_output
 from galaxy10.training.batches import ImageBatches, inference_batch
-from galaxy10.training.checkpoint import Checkpoint
+from galaxy10.training.checkpoint import Checkpoint, EpochSeeds
 from galaxy10.training.fine_tuning import load_body, set_body_trainable, unfreeze
 from galaxy10.training.models import build_model
 from galaxy10.training.optimization import LearningRateLog, class_weights, compile_model, dtype_policy, mode
@@ -66,7 +66,7 @@ def train(split, model_out, history_out, record_out=None, *, settings, seed, exp
                 load_body(net, init_model, s)
             set_body_trainable(net, not s.freeze_epochs)
             compile_model(net, s, len(batches))
-        _fit_remaining_epochs(net, s, batches, valid, callbacks, checkpoint)
+        _fit_remaining_epochs(net, s, batches, valid, [EpochSeeds(seed), *callbacks], checkpoint)
     history = _write_outputs(net, s, checkpoint, model_out, history_out)
     if record_out:
         record = run_record(net, s, checkpoint.state, experiment=experiment, seed=seed, data=data,
