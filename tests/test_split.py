@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import h5py
 import numpy as np
 import pytest
@@ -69,3 +71,15 @@ def test_split_records_the_data_sets_name_and_class_names(small_h5, tmp_path):
     write_split(small_h5, out, dataset="decals", class_names=DECALS_CLASS_NAMES)
     facts = split_facts(out)
     assert facts["dataset"] == "decals" and facts["class_names"] == list(DECALS_CLASS_NAMES)
+
+
+def test_an_output_left_half_written_by_a_killed_process_is_cleared_on_the_next_write(tmp_path):
+    from galaxy10.io import atomic_output
+
+    stale = tmp_path / ".split.a1b2c3d4.npz"  # as mkstemp names it for split.npz
+    stale.write_bytes(b"half")
+    other = tmp_path / ".other.a1b2c3d4.npz"
+    other.write_bytes(b"someone else's")
+    with atomic_output(tmp_path / "split.npz") as tmp:
+        Path(tmp).write_bytes(b"whole")
+    assert (tmp_path / "split.npz").read_bytes() == b"whole" and not stale.exists() and other.exists()

@@ -12,9 +12,12 @@ class InputError(ValueError):
 
 @contextlib.contextmanager
 def atomic_output(path):
-    """Yield a temporary path beside `path`; rename it into place only if the block succeeds."""
+    """Yield a temporary path beside `path`; rename it into place only if the block succeeds. A temporary file
+    of `path` that a killed process left behind (SIGKILL runs no cleanup) is removed first."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f".{path.stem}.*{path.suffix}"):
+        stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
     os.close(fd)
     umask = os.umask(0)
