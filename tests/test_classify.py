@@ -332,3 +332,38 @@ def test_degenerate_cutouts_are_refused_or_flagged_and_normal_ones_are_not(tmp_p
         assert rows.loc[name, "error"] == "" and rows.loc[name, "predicted"] != ""  # classified all the same
     normal = rows[rows.index.str.startswith("galaxy")]
     assert len(normal) == N and set(normal["flags"]) == {""} and set(normal["error"]) == {""}
+
+
+def test_every_option_error_says_what_was_wrong(tmp_path, model, images, capsys):
+    folder = write_pictures(tmp_path / "png", images[:2])
+    other = tmp_path / "other" / "model.keras"  # a model for 32×32 images
+    other.parent.mkdir()
+    build_model("seed_dnn", (32, 32, 3), 10, 1 / 255).save(other)
+    (tmp_path / "three.txt").write_text("a\nb\nc\n")
+    runs = {}
+    for name, names in (("one", SDSS_CLASS_NAMES), ("two", DECALS_CLASS_NAMES)):
+        runs[name] = tmp_path / name / "model.keras"
+        runs[name].parent.mkdir()
+        shutil.copy(model, runs[name])
+        (runs[name].parent / "run.json").write_text(json.dumps({"class_names": list(names)}))
+    broken = tmp_path / "broken" / "model.keras"
+    broken.parent.mkdir()
+    shutil.copy(model, broken)
+    (broken.parent / "run.json").write_text("[1, 2]")
+    cases = {
+        "takes one value or one per model (1), got 3": [str(model), "--temperature", "1", "2", "3"],
+        "--class-names nope.txt: not sdss, decals or a file": [str(model), "--class-names", "nope.txt"],
+        "3 class names for models with 10 classes": [str(model), "--class-names", str(tmp_path / "three.txt")],
+        "temperature must be positive, got -1.0": [str(model), "--temperature", "-1"],
+        "the models differ in input shape or number of classes": [str(model), str(other)],
+        "the models' run.json files name different classes": [str(runs["one"]), str(runs["two"])],
+        "run.json: not a JSON object": [str(broken)],
+    }
+    for expected, arguments in cases.items():
+        assert main([*arguments, "--input", str(folder), "--out", str(tmp_path / "out"), "-q"]) == 1, expected
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("galaxy10-classify: error: ") and expected in err[0], err
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(SystemExit):
+        main([str(model), "--input", str(folder), "--out", str(tmp_path / "out"), "--batch-size", "0"])
+    assert "need a positive whole number, got '0'" in capsys.readouterr().err

@@ -11,9 +11,9 @@ pytestmark = pytest.mark.workflow
 REPO = Path(__file__).resolve().parents[1]
 
 
-def dry_run(workdir, experiments, run):
+def dry_run(workdir, experiments, run, **more):
     config = {"dataset": "synthetic", "results": "Results", "synthetic": {"n_images": 300}, "seeds": [1, 2],
-              "run": run, "experiments": experiments}
+              "run": run, "experiments": experiments, **more}
     (workdir / "config").mkdir(exist_ok=True)
     (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(config))
     return subprocess.run(
@@ -39,3 +39,17 @@ def test_init_from_an_experiment_trains_it_first_and_a_file_is_an_input(tmp_path
     experiments["tuned"]["init_from"], experiments["base"]["init_from"] = "base", "tuned"
     result = dry_run(tmp_path, experiments, ["tuned"])
     assert result.returncode != 0 and "itself" in result.stdout + result.stderr
+
+
+def test_a_wrong_init_from_or_classify_input_is_an_error_naming_it(tmp_path):
+    cases = {
+        "experiments.tuned.init_from: 'nothing' is neither an experiment nor a .keras file":
+            ({"tuned": {"model": "small_cnn", "init_from": "nothing"}}, {}),
+        "experiments.b.init_from: 'a' starts, in the end, from b itself":
+            ({"a": {"model": "small_cnn", "init_from": "b"}, "b": {"model": "small_cnn", "init_from": "a"}}, {}),
+        "classify.inputs: two inputs have the same name":
+            ({"a": {"model": "seed_dnn"}}, {"classify": {"inputs": ["x/cutouts", "y/cutouts.h5"]}}),
+    }
+    for expected, (experiments, more) in cases.items():
+        result = dry_run(tmp_path, experiments, list(experiments)[:1], **more)
+        assert result.returncode != 0 and expected in result.stdout + result.stderr, expected

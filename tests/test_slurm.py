@@ -9,13 +9,14 @@ import sys
 import time
 from collections import defaultdict
 
-import pandas as pd
+import numpy as np
 import pytest
 
 import slurm_cluster
 from bad_inputs import BAD_FILES
 from conftest import require
-from test_workflow import EXPERIMENTS, OUT, REPO, SEEDS, SMALL, check_outputs, small_config, write_config
+from test_crash import assert_same, table_of
+from test_workflow import EXPERIMENTS, OUT, REPO, SEEDS, check_outputs, small_config, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -62,16 +63,26 @@ def snakemake_on_slurm(workdir, *targets):
     )
 
 
-def test_workflow_runs_on_slurm_with_gpu_jobs_on_gpus(cluster, tmp_path):
-    config = small_config()
-    config["resources"]["train"].update(threads=1, gpu=0)  # two trainings side by side; GPUs from the profile
-    write_config(tmp_path, config)
-    run = snakemake_on_slurm(tmp_path)
+@pytest.fixture(scope="module")
+def calm_run(cluster, tmp_path_factory):
+    """The small config run through the SLURM profile, never interrupted."""
+    workdir = tmp_path_factory.mktemp("calm")
+    write_config(workdir, cluster_config())
+    run = snakemake_on_slurm(workdir)
     output, _ = run.communicate(timeout=900)
     assert run.returncode == 0, output[-4000:]
-    check_outputs(tmp_path, gpus=1)  # the profile gives train and predict a GPU each: JAX under backend auto
+    return workdir
 
-    jobs = submitted_jobs(tmp_path)
+
+def cluster_config() -> dict:
+    config = small_config()
+    config["resources"]["train"].update(threads=1, gpu=0)  # two trainings side by side; GPUs from the profile
+    return config
+
+
+def test_workflow_runs_on_slurm_with_gpu_jobs_on_gpus(calm_run):
+    check_outputs(calm_run, gpus=1)  # the profile gives train and predict a GPU each: JAX under backend auto
+    jobs = submitted_jobs(calm_run)
     runs = len(EXPERIMENTS) * len(SEEDS)
     for rule in ("train", "predict"):
         assert jobs[rule] == [("gres:gpu:1", "COMPLETED")] * runs, rule
@@ -80,24 +91,23 @@ def test_workflow_runs_on_slurm_with_gpu_jobs_on_gpus(cluster, tmp_path):
     assert not jobs["download"] and not jobs["evaluate"]  # local rules run beside snakemake, not as jobs
     for name in EXPERIMENTS:
         for seed in SEEDS:
-            record = json.loads((tmp_path / OUT / name / f"seed{seed}" / "run.json").read_text())
+            record = json.loads((calm_run / OUT / name / f"seed{seed}" / "run.json").read_text())
             assert record["cuda_visible_devices"] in ("0", "1")  # SLURM gave the job one of the node's two GPUs
 
 
-def test_a_requeued_training_job_goes_on_from_its_checkpoint(cluster, tmp_path):
-    """Pre-emption as SLURM does it: the running train job is killed and put back in the queue."""
-    epochs = 8
-    tiny_cnn = {**SMALL["experiments"]["tiny_cnn"], "epochs": epochs, "early_stopping": None}
-    write_config(tmp_path, small_config({"tiny_cnn": tiny_cnn}, seeds=[1]))
-    model = OUT / "tiny_cnn" / "seed1" / "model.keras"
-    state = tmp_path / model.parent / "checkpoint" / "state.json"
-    run = snakemake_on_slurm(tmp_path, str(model))
+def test_a_job_requeued_at_a_random_moment_ends_as_if_never_requeued(cluster, calm_run, tmp_path):
+    """Pre-emption as SLURM does it (`scontrol requeue`: the running job is killed and put back in the queue), at
+    a seeded random moment of the multi-job run: the same job runs again, training goes on from its checkpoint,
+    and every output equals the uninterrupted run's."""
+    write_config(tmp_path, cluster_config())
+    run = snakemake_on_slurm(tmp_path)
+    time.sleep(np.random.default_rng(22).uniform(10, 90))
     deadline = time.monotonic() + 600
-    while not (state.exists() and json.loads(state.read_text())["epochs_done"] >= 2):
-        assert run.poll() is None and time.monotonic() < deadline, "training ended before it could be requeued"
+    while not (running := [job for job in job_records(tmp_path) if job["JobState"] == "RUNNING"]):
+        assert run.poll() is None and time.monotonic() < deadline, "the run ended before a job could be requeued"
         time.sleep(0.2)
-    (train,) = [job for job in job_records(tmp_path) if job["rule"] == "train"]
-    subprocess.run(["scontrol", "requeue", train["JobId"]], check=True)
+    requeued = running[0]
+    subprocess.run(["scontrol", "requeue", requeued["JobId"]], check=True)
     try:
         output, _ = run.communicate(timeout=900)
     finally:
@@ -105,12 +115,15 @@ def test_a_requeued_training_job_goes_on_from_its_checkpoint(cluster, tmp_path):
             run.send_signal(signal.SIGINT)
     assert run.returncode == 0, output[-4000:]
 
-    record = json.loads((tmp_path / model.parent / "run.json").read_text())
-    assert len(record["resumed_after_epochs"]) == 1 and 2 <= record["resumed_after_epochs"][0] < epochs
-    history = pd.read_csv(tmp_path / model.parent / "history.csv")
-    assert list(history["epoch"]) == list(range(1, epochs + 1))
-    (after,) = [job for job in job_records(tmp_path) if job["JobId"] == train["JobId"]]
+    (after,) = [job for job in job_records(tmp_path) if job["JobId"] == requeued["JobId"]]
     assert after["Restarts"] == "1" and after["JobState"] == "COMPLETED"  # the same job, run a second time
+    calm, requeued_run = calm_run / OUT, tmp_path / OUT
+    for path in sorted(calm.glob("*/seed*/*")):
+        if path.name in ("metrics.json", "predictions.csv", "valid_predictions.csv", "history.csv"):
+            name = str(path.relative_to(calm))
+            assert_same(table_of(path), table_of(requeued_run / name), f"{requeued['rule']} requeued: {name}")
+    for name in ("leaderboard.csv", "differences.csv"):
+        assert_same(table_of(calm / name), table_of(requeued_run / name), f"{requeued['rule']} requeued: {name}")
 
 
 def test_a_failed_job_shows_its_error_on_the_console(cluster, tmp_path):

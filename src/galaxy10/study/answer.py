@@ -111,10 +111,16 @@ def _images_needed(board, facts, curve, reference) -> str:
         return "**Labelled images needed**: no learning curve was run (config `learning_curve.fractions`)."
     if reference not in board.index:
         return f"**Labelled images needed**: `{reference}` was not run, so there is no target to reach."
-    parts = []
+    parts, smallest = [], curve.groupby("experiment")["train_images"].min()
     for name, needed in facts["images_to_reach_reference"].items():
-        if name in set(curve["experiment"]):
-            parts.append(f"`{name}` {'never, within the curve' if pd.isna(needed) else f'about {needed:,}'}")
+        if name not in smallest.index:
+            continue
+        if pd.isna(needed):
+            parts.append(f"`{name}` never, within the curve")
+        elif needed <= smallest[name]:
+            parts.append(f"`{name}` {needed:,} or fewer (already at the curve's smallest size)")
+        else:
+            parts.append(f"`{name}` about {needed:,}")
     return (f"**Labelled images needed** to reach the notebook network's full-data test accuracy "
             f"({_f(board.loc[reference, 'accuracy_mean'])} with {board.loc[reference, 'train_images']:,} training "
             f"images), from the learning curves (interpolated in log images): {'; '.join(parts)}.")
@@ -143,9 +149,9 @@ def answer_text(board, diffs, curve, facts, reference: str, dataset: str, spread
     """The answer in Markdown: the data, the choice and its test scores, the reference, the corrected
     differences, dense against CNN, images needed, calibration, cost, collapsed runs."""
     row = board.iloc[0]
+    seeds = f"{int(row['seeds'])} seed{'s' if row['seeds'] != 1 else ''}"
     data = (f"**Data**: `{dataset}`, {row['train_images']:,} training, {row['valid_images']:,} validation and "
-            f"{row['test_images']:,} test images; {int(row['seeds'])} seeds per experiment. The spread is "
-            f"{spread}.")
+            f"{row['test_images']:,} test images; {seeds} per experiment. The spread is {spread}.")
     paragraphs = [data, _chosen(board), _against_reference(board, diffs, reference), _family_of_tests(diffs),
                   _dense_against_cnn(board, facts), _images_needed(board, facts, curve, reference),
                   _calibration_and_cost(board, facts), _collapsed(board)]
