@@ -1,4 +1,4 @@
-"""Test-set metrics and the confusion matrix, from the predictions CSV."""
+"""A run's scores: test-set metrics, the validation scores experiments are chosen by, and the confusion matrix."""
 
 import json
 
