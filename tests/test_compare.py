@@ -11,7 +11,6 @@ from galaxy10.data.facts import SDSS_CLASS_NAMES
 from galaxy10.evaluation.metrics import compute_metrics
 from galaxy10.study.answer import pareto_front, write_answer
 from galaxy10.study.compare import write_comparison
-from galaxy10.study.figures import cost_plot
 from galaxy10.study.differences import differences, level_text
 from galaxy10.study.tables import main as print_tables
 
@@ -209,7 +208,7 @@ def test_every_number_of_the_answer_is_in_the_tables_beside_it(three):
     curve.to_csv(tmp_path / "learning_curve.csv", index=False)
     text = write_answer(tmp_path / "leaderboard.csv", tmp_path / "differences.csv", tmp_path / "learning_curve.csv",
                         "weak", "synthetic", "from the seeds alone", tmp_path / "answer.csv", tmp_path / "answer.md",
-                        tmp_path / "answer.rst", tmp_path / "answer.png", cost_plot)
+                        tmp_path / "answer.rst", tmp_path / "answer.png")
     tables = [pd.read_csv(tmp_path / name) for name in ("leaderboard.csv", "differences.csv", "learning_curve.csv",
                                                         "answer.csv")]
     forms = shown_forms(tables) | {"95", "1.5"}  # the intervals' level, the collapse rule: the text's own

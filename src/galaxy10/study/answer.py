@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from galaxy10.io import InputError, atomic_output
-from galaxy10.study.differences import level_text
+from galaxy10.study.differences import level_text, read_differences
+from galaxy10.study.figures import cost_plot
 from galaxy10.study.learning_curve import images_to_reach
 from galaxy10.training.settings import DENSE_MODELS
 
@@ -170,17 +171,17 @@ def as_rst(markdown: str, figure: Path) -> str:
 
 
 def write_answer(board_csv, differences_csv, curve_csv, reference, dataset, spread, facts_out, md_out, rst_out,
-                 figure_out, plot) -> str:
-    """Write answer.csv, answer.md, the figure (`plot(board, facts, out)`) and the report page."""
+                 figure_out) -> str:
+    """Write answer.csv, answer.md, the figure (study.figures.cost_plot) and the report page."""
     board = pd.read_csv(board_csv, index_col="experiment")
     if board["train_images"].isna().any():
         raise InputError(f"{board_csv}: runs made by an older version, without `train_images`; re-train them "
                          "(snakemake --forcerun train)")
-    diffs = pd.read_csv(differences_csv) if Path(differences_csv).stat().st_size > 1 else pd.DataFrame()
+    diffs = read_differences(differences_csv)
     curve = pd.read_csv(curve_csv) if curve_csv else None
     facts = answer_facts(board, curve, reference)
     text = answer_text(board, diffs, curve, facts, reference, dataset, spread)
-    plot(board, facts, figure_out)
+    cost_plot(board, facts, figure_out)
     with atomic_output(facts_out) as tmp:
         facts.to_csv(tmp)
     for out, content in ((md_out, text), (rst_out, as_rst(text, figure_out))):

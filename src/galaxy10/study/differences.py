@@ -2,6 +2,8 @@
 experiments on the same test images, McNemar's p corrected for the family by Holm's method (statsmodels), and
 paired bootstrap intervals at the Bonferroni level that matches it."""
 
+from pathlib import Path
+
 import pandas as pd
 from statsmodels.stats.multitest import multipletests
 
@@ -38,6 +40,16 @@ def differences(ensembled: dict, against, n_resamples=2000, alpha=ALPHA) -> pd.D
     return table
 
 
+def read_differences(path) -> pd.DataFrame:
+    """differences.csv as `differences` wrote it; with one experiment only, an empty table (the file has no header)."""
+    return pd.read_csv(path) if Path(path).stat().st_size > 1 else pd.DataFrame()
+
+
+def verdicts(diffs: pd.DataFrame) -> list[str]:
+    """The verdict of each row, from its Holm-adjusted p."""
+    return ["different" if significant else "no evidence of a difference" for significant in diffs["significant"]]
+
+
 def level_text(level: float) -> str:
     """A confidence level as a percentage: 95%, 98.75%."""
     return f"{100 * level:.4g}%"
@@ -55,6 +67,6 @@ def differences_html(diffs: pd.DataFrame) -> str:
         table[f"Δ {metric} [{level} interval]"] = [_interval(row, metric) for _, row in diffs.iterrows()]
     table["McNemar p"] = diffs["mcnemar_p"].map("{:.3g}".format)
     table["Holm-adjusted p"] = diffs["mcnemar_p_holm"].map("{:.3g}".format)
-    table["verdict"] = ["different" if s else "no evidence of a difference" for s in diffs["significant"]]
+    table["verdict"] = verdicts(diffs)
     return (f"\n<h3>Differences between seed ensembles on the same test images ({len(diffs)} tests; intervals at "
             f"{level}, p adjusted by Holm's method)</h3>\n" + table.to_html(border=0, index=False))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from galaxy10.study.differences import level_text
+from galaxy10.study.differences import level_text, read_differences, verdicts
 from galaxy10.training.record import read_record
 
 
@@ -55,8 +55,7 @@ def leaderboard_table(folder) -> str:
 def differences_table(folder) -> str:
     """Each seed ensemble against the reference experiments: differences with their paired bootstrap intervals
     (at the family's Bonferroni level), McNemar's p raw and Holm-adjusted, and the verdict."""
-    path = Path(folder) / "differences.csv"
-    diffs = pd.read_csv(path) if path.stat().st_size > 1 else pd.DataFrame()
+    diffs = read_differences(Path(folder) / "differences.csv")
     if diffs.empty:
         return "(one experiment only: no differences)"
     shown = diffs[["experiment", "against"]].copy()
@@ -68,7 +67,7 @@ def differences_table(folder) -> str:
         ]
     shown["McNemar p"] = diffs["mcnemar_p"].map("{:.2g}".format)
     shown["Holm-adjusted p"] = diffs["mcnemar_p_holm"].map("{:.2g}".format)
-    shown["verdict"] = ["different" if s else "no evidence of a difference" for s in diffs["significant"]]
+    shown["verdict"] = verdicts(diffs)
     return markdown(shown)
 
 
