@@ -1,4 +1,4 @@
-# Galaxy10 morphology classification: download → split → train → predict → evaluate → figures, compare, learning curve.
+# Galaxy10 morphology classification: download → split → train → predict → evaluate → figures, robustness, compare, learning curve.
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -15,6 +15,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/predict.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/robustness.smk"
 include: "workflow/rules/compare.smk"
 include: "workflow/rules/learning_curve.smk"
 include: "workflow/rules/classify.smk"
@@ -34,4 +35,5 @@ rule all:
         rules.compare.output,
         rules.answer.output,
         curve_targets(),
+        robustness_targets(),
         classify_targets(),

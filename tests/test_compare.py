@@ -12,6 +12,7 @@ from galaxy10.evaluation.metrics import compute_metrics
 from galaxy10.study.answer import pareto_front, write_answer
 from galaxy10.study.compare import write_comparison
 from galaxy10.study.differences import differences, level_text
+from galaxy10.study.robustness import write_robustness
 from galaxy10.study.tables import main as print_tables
 
 N = 2000
@@ -46,6 +47,10 @@ def fake_run(folder, experiment, seed, labels, correct_share, rng, valid_share=N
               "train_images": 3 * N,
               "provenance": {"source": {"n_images": 5 * len(labels)}}}
     (folder / "run.json").write_text(json.dumps(record))
+    drops = np.linspace(0, 1.2 * (1 - correct_share), 6)  # the weaker, the worse it holds up
+    pd.DataFrame({"corruption": ["clean"] + 5 * ["noise"] + 5 * ["jpeg"], "severity": [0, *range(1, 6), *range(1, 6)],
+                  "images": 100, "accuracy": correct_share - np.r_[0, drops[1:], drops[1:] / 2]}).assign(
+        correct=lambda table: (table["accuracy"] * 100).round()).to_csv(folder / "corrupted_accuracy.csv", index=False)
     return folder / "run.json", probabilities
 
 
@@ -70,7 +75,7 @@ def compare_three(tmp_path):
     for seed in (1, 2):
         folder = tmp_path / "weak_copy" / f"seed{seed}"
         folder.mkdir(parents=True)
-        for name in ("predictions.csv", "valid_predictions.csv", "metrics.json"):
+        for name in ("predictions.csv", "valid_predictions.csv", "metrics.json", "corrupted_accuracy.csv"):
             (folder / name).write_text((tmp_path / "weak" / f"seed{seed}" / name).read_text())
         record = json.loads((tmp_path / "weak" / f"seed{seed}" / "run.json").read_text()) | {"experiment": "weak_copy"}
         (folder / "run.json").write_text(json.dumps(record))
@@ -78,8 +83,9 @@ def compare_three(tmp_path):
 
     board, diffs, recalls = write_comparison(
         records, "weak", tmp_path / "leaderboard.csv", tmp_path / "differences.csv", tmp_path / "board.html",
-        n_resamples=500,
+        n_resamples=500, robustness=True,
     )
+    write_robustness(records, tmp_path / "robustness.csv")
     return board, diffs, recalls, labels, members
 
 
@@ -208,14 +214,15 @@ def test_every_number_of_the_answer_is_in_the_tables_beside_it(three):
     curve.to_csv(tmp_path / "learning_curve.csv", index=False)
     text = write_answer(tmp_path / "leaderboard.csv", tmp_path / "differences.csv", tmp_path / "learning_curve.csv",
                         "weak", "synthetic", "from the seeds alone", tmp_path / "answer.csv", tmp_path / "answer.md",
-                        tmp_path / "answer.rst", tmp_path / "answer.png")
+                        tmp_path / "answer.rst", tmp_path / "answer.png", tmp_path / "robustness.csv")
     tables = [pd.read_csv(tmp_path / name) for name in ("leaderboard.csv", "differences.csv", "learning_curve.csv",
-                                                        "answer.csv")]
+                                                        "answer.csv", "robustness.csv")]
     forms = shown_forms(tables) | {"95", "1.5"}  # the intervals' level, the collapse rule: the text's own
     numbers = numbers_in(text)
     assert len(numbers) > 25 and [n for n in numbers if n not in forms] == []
     assert (tmp_path / "answer.md").read_text() == text
     assert "The chosen method** is `strong`" in text and "`weak_copy` against `weak`" in text
+    assert "`noise` hurts most" in text and "Degrading least from its own clean accuracy is `strong`" in text
     facts = tables[3].set_index("experiment")
     target = tables[0].set_index("experiment").loc["weak", "accuracy_mean"]  # the reference's full-data accuracy
     assert facts.loc["strong", "images_to_reach_reference"] == round(500 * 10 ** ((target - 0.5) / 0.4))
@@ -227,3 +234,12 @@ def test_the_pareto_front_is_who_no_one_beats_on_both_accuracy_and_time():
     board = pd.DataFrame({"accuracy_mean": [0.9, 0.8, 0.7, 0.85], "train_seconds_mean": [100, 10, 1, 200]},
                          index=["big", "mid", "small", "worse"])
     assert pareto_front(board) == ["big", "mid", "small"]
+
+
+def test_the_leaderboard_has_each_experiments_corruption_errors_against_the_reference(three):
+    board = three[1]
+    assert board.loc["weak", "mce_mean"] == pytest.approx(1) and board.loc["weak", "relative_mce_mean"] == pytest.approx(1)
+    assert board.loc["weak_copy", "mce_mean"] == pytest.approx(1)  # the same runs under another name
+    assert board.loc["strong", "relative_mce_mean"] == pytest.approx(0.1 / 0.4)  # drops of 1.2 × its error
+    assert board.loc["strong", "mce_mean"] < 0.5
+    assert "mCE, relative mCE" in (three[0] / "board.html").read_text()

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import yaml
 
+from galaxy10.data.corruptions import CORRUPTIONS, TRAINING
 from galaxy10.training.models import ARCHITECTURES
 from galaxy10.training.settings import APPLICATIONS, DENSE_MODELS
 
@@ -97,7 +98,11 @@ def test_modules_and_functions_are_short():
     assert not long, "\n".join(long)
 
 
-def test_the_schemas_model_names_are_the_registrys():
+def test_the_schemas_model_and_corruption_names_are_the_registrys():
     schema = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
-    assert sorted(schema["definitions"]["experiment"]["properties"]["model"]["enum"]) == sorted(ARCHITECTURES)
+    experiment = schema["definitions"]["experiment"]["properties"]
+    assert sorted(experiment["model"]["enum"]) == sorted(ARCHITECTURES)
+    assert experiment["corrupt"]["items"]["enum"] == list(TRAINING)
+    robustness = schema["properties"]["robustness"]["properties"]["corruptions"]
+    assert robustness["items"]["enum"] == robustness["default"] == list(CORRUPTIONS)
     assert set(DENSE_MODELS) < set(ARCHITECTURES) and set(APPLICATIONS) < set(ARCHITECTURES)

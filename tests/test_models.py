@@ -100,3 +100,36 @@ def test_application_weights_come_from_a_file_or_imagenet(tmp_path, monkeypatch)
     monkeypatch.setattr(keras.applications, "ConvNeXtTiny", lambda **kwargs: asked.update(kwargs) or donor)
     build_model("ConvNeXtTiny", (69, 69, 3), 10, 1 / 255, image_size=32, weights="imagenet")
     assert asked["weights"] == "imagenet" and asked["include_top"] is False and asked["pooling"] == "avg"
+
+
+def test_the_d4_cnn_gives_every_rotation_and_reflection_of_a_galaxy_the_same_probabilities(tmp_path):
+    """Exactly, by construction, on odd and even image sides, untrained and after a training step and a save; a
+    CNN without the construction (small_cnn) does not, so the check can fail."""
+    from galaxy10.evaluation.inference import d4_views
+    from galaxy10.training.equivariant import INVERSE_PRODUCTS
+
+    assert all(sorted(row) == list(range(8)) for row in INVERSE_PRODUCTS)  # each a permutation of the group
+    rng = np.random.default_rng(0)
+    for side in (69, 32):
+        images = rng.integers(0, 256, (6, side, side, 3), dtype=np.uint8)
+        net = build_model("d4_cnn", (side, side, 3), 10, 1 / 255)
+        net.compile("adam", "sparse_categorical_crossentropy")
+        net.train_on_batch(images, np.arange(6))
+        features = keras.Sequential(net.layers[:-1])  # the same layers without the softmax, which may saturate
+        views = [np.asarray(features.predict_on_batch(view)) for view in d4_views(images)]
+        scale = np.abs(views[0]).max()
+        assert max(np.abs(view - views[0]).max() for view in views) < 1e-5 * scale, side
+        assert np.abs(views[0] - views[0].mean(axis=0)).max() > 0.01 * scale  # and not one answer for every image
+        views = [np.asarray(net.predict_on_batch(view)) for view in d4_views(images)]
+        assert max(np.abs(view - views[0]).max() for view in views) < 1e-5, side
+    net.save(tmp_path / "d4.keras")
+    assert np.allclose(keras.saving.load_model(tmp_path / "d4.keras").predict_on_batch(images), views[0], atol=1e-5)
+    plain = build_model("small_cnn", (32, 32, 3), 10, 1 / 255)
+    views = [np.asarray(plain.predict_on_batch(view)) for view in d4_views(images)]
+    assert max(np.abs(view - views[0]).max() for view in views) > 1e-4
+
+
+def test_the_d4_cnn_costs_about_what_small_cnn_does_at_width_4():
+    d4 = build_model("d4_cnn", (69, 69, 3), 10, 1 / 255)
+    assert d4.count_params() < build_model("small_cnn", (69, 69, 3), 10, 1 / 255).count_params() / 5
+    assert build_model("d4_cnn", (69, 69, 3), 10, 1 / 255, width=8).count_params() > 3 * d4.count_params()

@@ -74,9 +74,12 @@ RESUMABLE = dict(
 
 # augmentation and dropout: their random draws after a resume must be the ones the run would have made
 AUGMENTED = dict(settings=TrainingSettings("small_cnn", epochs=3, batch_size=64, augment=True), seed=3)
+# the D4-equivariant CNN trained against corruptions: the corrupted batches after a resume must be the same too
+ROBUST = dict(settings=TrainingSettings("d4_cnn", epochs=3, batch_size=64, corrupt=("jpeg", "exposure", "rotation"),
+                                        corrupt_rate=0.5), seed=3)
 
 
-@pytest.mark.parametrize("run_settings", [RESUMABLE, AUGMENTED], ids=["plateau", "augmented"])
+@pytest.mark.parametrize("run_settings", [RESUMABLE, AUGMENTED, ROBUST], ids=["plateau", "augmented", "robust"])
 def test_interrupted_training_goes_on_from_its_last_checkpoint(split, tmp_path, preempt_in_epoch, monkeypatch,
                                                                run_settings):
     whole = train(split, tmp_path / "whole" / "m.keras", tmp_path / "whole" / "h.csv", **run_settings)
@@ -274,7 +277,7 @@ def test_new_settings_are_checked():
     for bad in ({"label_smoothing": 1.0}, {"optimizer": "sgd"}, {"weight_decay": 0.1}, {"schedule": "step"},
                 {"warmup_epochs": 10}, {"min_epochs": 10}, {"monitor": "val_f1"}, {"freeze_epochs": 1},
                 {"schedule": "cosine", "reduce_lr": {"monitor": "loss", "factor": 0.5, "patience": 1}},
-                {"width": 8}):
+                {"width": 8}, {"corrupt": ["shift"]}, {"corrupt_rate": 0}):
         with pytest.raises(InputError, match=next(iter(bad))):
             TrainingSettings("seed_dnn", **bad)
     assert TrainingSettings("seed_dnn", optimizer="adamw").weight_decay == 0.004  # Keras' AdamW default
@@ -338,6 +341,18 @@ def test_fine_tuning_interrupted_after_its_frozen_epochs_goes_on_as_if_never_sto
     assert json.loads((run / "run.json").read_text())["resumed_after_epochs"] == [1]
     trained, original = (keras.saving.load_model(path) for path in (run / "m.keras", tmp_path / "donor.keras"))
     assert not np.allclose(trained.layers[2].get_weights()[0], original.layers[2].get_weights()[0])  # unfrozen
+
+
+def test_corrupted_batches_differ_by_epoch_and_batch_and_repeat_for_the_same_ones():
+    images = np.random.default_rng(0).integers(0, 256, (64, 69, 69, 3), dtype=np.uint8)
+    batches = ImageBatches(images, np.zeros(64, int), 32, seed=1, corrupt=("jpeg", "seeing"), corrupt_rate=1.0)
+    first = batches[0][0]
+    assert not np.array_equal(first, images[:32]) and np.array_equal(first, batches[0][0])
+    assert not np.array_equal(batches[1][0], images[32:])
+    batches.epoch = 1
+    assert not np.array_equal(batches[0][0], first)
+    plain = ImageBatches(images, np.zeros(64, int), 32, seed=1)
+    assert np.array_equal(plain[0][0], images[:32])
 
 
 def test_a_bootstrap_run_trains_on_its_own_resample_of_the_training_part(split):

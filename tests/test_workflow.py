@@ -60,8 +60,9 @@ def planned_jobs(workdir, *args) -> dict:
 
 
 def rerun(runs: int) -> dict:
-    """The jobs that re-training `runs` runs plans: each run's stages, then the comparison and the answer."""
-    return {"train": runs, "predict": runs, "evaluate": runs, "figures": runs, "compare": 1, "answer": 1, "all": 1}
+    """The jobs that re-training `runs` runs plans: each run's stages, then the comparison, robustness and answer."""
+    return {"train": runs, "predict": runs, "evaluate": runs, "figures": runs, "corrupted_accuracy": runs,
+            "compare": 1, "robustness": 1, "answer": 1, "all": 1}
 
 
 def small_config(experiments=None, **changes) -> dict:
@@ -138,6 +139,25 @@ def check_outputs(run, gpus=0):
     assert (differences["accuracy_low"] <= differences["accuracy_high"]).all()
     html = (run / OUT / "leaderboard.html").read_text()
     assert all(name in html for name in EXPERIMENTS) and "±" in html and "significant" in html
+    check_robustness(run, board, images)
+
+
+def check_robustness(run, board, images):
+    """The corrupted test set holds the test part's images; each run's accuracy on them clean is what its own
+    predictions say; the leaderboard's mCE is 1 for the reference it is normalised by."""
+    with np.load(run / OUT / "corrupted_test.npz") as npz:
+        source, clean = npz["source_index"], npz["x_clean"]
+    assert np.array_equal(clean, images[source]) and len(source) >= SMALL["robustness"]["images"]
+    for name in EXPERIMENTS:
+        for seed in SEEDS:
+            table = pd.read_csv(run / OUT / name / f"seed{seed}" / "corrupted_accuracy.csv")
+            assert len(table) == 1 + 5 * 10 and list(table["corruption"][:2]) == ["clean", "jpeg"]
+            predictions = pd.read_csv(run / OUT / name / f"seed{seed}" / "predictions.csv").set_index("source_index")
+            right = (predictions.loc[source, "predict"] == predictions.loc[source, "test"]).sum()
+            assert abs(table["correct"].iloc[0] - right) <= 1  # a near tie may fall the other way in another batch
+    assert board.loc["seed_dnn", "mce_mean"] == pytest.approx(1, abs=1e-3)
+    curves = pd.read_csv(run / OUT / "robustness.csv")
+    assert len(curves) == len(EXPERIMENTS) * 10 * 6
     assert "Holm-adjusted p" in html and "ordered by the seed ensembles' valid balanced accuracy" in html
     for figure in ("leaderboard", "differences", "per_class_recall"):
         assert_png(run / OUT / f"{figure}.png", min_width=400)
@@ -257,7 +277,7 @@ def test_deleting_a_model_reruns_train_and_what_follows(run):
 def test_changing_the_split_reruns_what_follows_it_and_never_the_data(run):
     write_config(run, small_config(split={"seed": 99}))
     try:
-        assert planned_jobs(run) == {"split": 1, **rerun(RUNS)}
+        assert planned_jobs(run) == {"split": 1, "corrupt": 1, **rerun(RUNS)}
     finally:
         write_config(run, SMALL)
 
@@ -348,7 +368,8 @@ def test_a_file_of_another_image_size_is_taken_when_the_config_says_so(tmp_path)
 
 
 @workflow
-@pytest.mark.parametrize("config_file, trainings", [("quick.yaml", 4), ("test.yaml", 4), ("zoo.yaml", 27)])
+@pytest.mark.parametrize("config_file, trainings", [("quick.yaml", 4), ("test.yaml", 4), ("zoo.yaml", 27),
+                                                    ("robust.yaml", 21)])
 def test_a_config_file_given_on_the_command_line_runs_only_its_experiments(tmp_path, config_file, trainings):
     shutil.copytree(REPO / "config", tmp_path / "config")  # config.yaml (its four experiments) and the others
     jobs = planned_jobs(tmp_path, "--configfile", f"config/{config_file}")

@@ -59,6 +59,8 @@ SPREAD = {
 FRACTIONS = [f"{fraction:g}" for fraction in config["learning_curve"]["fractions"]]
 CURVE_EXPERIMENTS = [name for name in EXPERIMENTS if not upstream(name)] if FRACTIONS else []
 CURVE_RUN = os.path.join(DATA, "learning_curve", "{fraction}", "{experiment}", "seed{seed}")
+# the robustness benchmark, on unless robustness.images is 0
+ROBUSTNESS = config["robustness"]["images"] > 0
 
 
 wildcard_constraints:
@@ -162,6 +164,11 @@ def curve_records(wildcards):
     full = expand(rules.train.output.record, experiment=CURVE_EXPERIMENTS, seed=SEEDS)
     subsets = expand(f"{CURVE_RUN}/run.json", fraction=FRACTIONS, experiment=CURVE_EXPERIMENTS, seed=SEEDS)
     return full + subsets
+
+
+def robustness_targets():
+    """The robustness benchmark's table and figure, when it is on."""
+    return [rules.robustness.output.csv, rules.robustness.output.plot] if ROBUSTNESS else []
 
 
 def classify_targets():

@@ -4,6 +4,7 @@ rule compare:
         predictions=runs(rules.predict.output.predictions),
         valid_predictions=runs(rules.predict.output.valid_predictions),
         records=runs(rules.train.output.record),
+        corrupted_accuracies=runs(rules.corrupted_accuracy.output.csv) if ROBUSTNESS else [],
     output:
         csv=f"{DATA}/leaderboard.csv",
         differences=f"{DATA}/differences.csv",
@@ -41,6 +42,7 @@ rule compare:
         reference=config["compare"]["reference"],
         bootstrap=config["compare"]["bootstrap"],
         select_by=config["compare"]["select_by"],
+        robustness=ROBUSTNESS,
     script:
         "../scripts/compare.py"
 
@@ -54,6 +56,7 @@ rule answer:
         leaderboard=rules.compare.output.csv,
         differences=rules.compare.output.differences,
         curve=lambda wildcards: rules.learning_curve.output.csv if FRACTIONS else [],
+        robustness=lambda wildcards: rules.robustness.output.csv if ROBUSTNESS else [],
     output:
         facts=f"{DATA}/answer.csv",
         markdown=f"{DATA}/answer.md",

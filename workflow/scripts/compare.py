@@ -6,7 +6,8 @@ from galaxy10.study.compare import write_comparison
 
 inputs, out, p = snakemake.input, snakemake.output, snakemake.params
 board, differences, recalls = write_comparison(
-    inputs.records, p.reference, out.csv, out.differences, out.html, n_resamples=p.bootstrap, select_by=p.select_by
+    inputs.records, p.reference, out.csv, out.differences, out.html, n_resamples=p.bootstrap, select_by=p.select_by,
+    robustness=p.robustness,
 )
 print(board.to_string(), differences.to_string(), sep="\n\n")
 figures.leaderboard_plot(out.csv, out.plot)

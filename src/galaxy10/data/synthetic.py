@@ -16,6 +16,7 @@ import h5py
 import numpy as np
 
 from galaxy10.data.facts import DATASETS
+from galaxy10.data.stretch import display
 from galaxy10.io import atomic_output
 
 SDSS_SIDE = DATASETS["sdss"].image_size  # the renderer's sizes are in SDSS pixels (0.396″)
@@ -25,8 +26,6 @@ CHUNK = 512  # 69×69 images per random stream: output depends on the seed only,
 BULGE_COLOUR = np.array([1.30, 1.0, 0.50], np.float32)
 DISK_COLOUR = np.array([1.05, 1.0, 0.80], np.float32)
 ARM_COLOUR = np.array([0.80, 1.0, 1.15], np.float32)
-STRETCH_SOFTENING = 6.0  # asinh softening, counts
-STRETCH_MAX = 3000.0  # counts mapped to 255
 
 
 SMOOTH = {"bulge_fraction": (1.0, 1.0), "sersic_n": (2.0, 5.0), "bulge_re": (2.0, 7.0)}
@@ -191,8 +190,7 @@ def render(labels: np.ndarray, rng: np.random.Generator, size: int = SDSS_SIDE) 
     images = _blur(images * pixels_per_sdss_pixel, p["psf"] * size / SDSS_SIDE)
     noise_sigma = np.sqrt(p["sky"][:, None, None, None] ** 2 + np.maximum(images, 0) / 4)
     images += rng.standard_normal(images.shape, np.float32) * noise_sigma
-    stretched = np.arcsinh(images / STRETCH_SOFTENING) / np.arcsinh(STRETCH_MAX / STRETCH_SOFTENING)
-    return np.clip(np.rint(stretched * 255), 0, 255).astype(np.uint8)
+    return display(images)
 
 
 def _render_chunk(args):

@@ -14,6 +14,7 @@ from galaxy10.io import InputError, atomic_output
 from galaxy10.study.differences import level_text, read_differences
 from galaxy10.study.figures import cost_plot
 from galaxy10.study.learning_curve import images_to_reach
+from galaxy10.study.robustness import worst_corruption
 from galaxy10.training.settings import DENSE_MODELS
 
 
@@ -138,6 +139,23 @@ def _calibration_and_cost(board, facts) -> str:
     )
 
 
+def _robustness(board, curves, reference) -> str:
+    if curves is None:
+        return "**Robustness**: not measured (config `robustness.images` is 0)."
+    name, worst = board.index[0], worst_corruption(curves)[0]
+    chosen = curves[(curves["experiment"] == name) & (curves["corruption"] == worst)].set_index("severity")
+    text = (f"**Robustness** on {curves['corruption'].nunique()} corruptions at 5 severities of the same test "
+            f"galaxies (robustness.csv, the figure): `{worst}` hurts most, on average over the experiments; under "
+            f"it the chosen `{name}` goes from {_f(chosen.loc[0, 'accuracy_mean'])} clean to "
+            f"{_f(chosen.loc[chosen.index.max(), 'accuracy_mean'])} at its strongest.")
+    if board["relative_mce_mean"].isna().all():
+        return text + f" `{reference}` was not run, so there is no mean corruption error relative to it."
+    least = board["relative_mce_mean"].idxmin()
+    return text + (f" Degrading least from its own clean accuracy is `{least}`, relative mCE "
+                   f"{_f(board.loc[least, 'relative_mce_mean'])} (`{reference}`: 1); the chosen method's is "
+                   f"{_f(board.loc[name, 'relative_mce_mean'])}, its mCE {_f(board.loc[name, 'mce_mean'])}.")
+
+
 def _collapsed(board) -> str:
     collapsed = board[board["collapsed_seeds"] > 0]
     if not len(collapsed):
@@ -146,16 +164,17 @@ def _collapsed(board) -> str:
     return f"**Collapsed runs** (predictions on one or two classes, or balanced accuracy below 1.5 × chance): {names}."
 
 
-def answer_text(board, diffs, curve, facts, reference: str, dataset: str, spread: str) -> str:
+def answer_text(board, diffs, curve, facts, reference: str, dataset: str, spread: str, robustness=None) -> str:
     """The answer in Markdown: the data, the choice and its test scores, the reference, the corrected
-    differences, dense against CNN, images needed, calibration, cost, collapsed runs."""
+    differences, dense against CNN, images needed, calibration, cost, robustness (`robustness`: the curves of
+    study.robustness, None if not measured), collapsed runs."""
     row = board.iloc[0]
     seeds = f"{int(row['seeds'])} seed{'s' if row['seeds'] != 1 else ''}"
     data = (f"**Data**: `{dataset}`, {row['train_images']:,} training, {row['valid_images']:,} validation and "
             f"{row['test_images']:,} test images; {seeds} per experiment. The spread is {spread}.")
     paragraphs = [data, _chosen(board), _against_reference(board, diffs, reference), _family_of_tests(diffs),
                   _dense_against_cnn(board, facts), _images_needed(board, facts, curve, reference),
-                  _calibration_and_cost(board, facts), _collapsed(board)]
+                  _calibration_and_cost(board, facts), _robustness(board, robustness, reference), _collapsed(board)]
     return "# The answer\n\n" + "\n\n".join(paragraphs) + "\n\n![accuracy against training time](answer.png)\n"
 
 
@@ -171,7 +190,7 @@ def as_rst(markdown: str, figure: Path) -> str:
 
 
 def write_answer(board_csv, differences_csv, curve_csv, reference, dataset, spread, facts_out, md_out, rst_out,
-                 figure_out) -> str:
+                 figure_out, robustness_csv=None) -> str:
     """Write answer.csv, answer.md, the figure (study.figures.cost_plot) and the report page."""
     board = pd.read_csv(board_csv, index_col="experiment")
     if board["train_images"].isna().any():
@@ -180,7 +199,8 @@ def write_answer(board_csv, differences_csv, curve_csv, reference, dataset, spre
     diffs = read_differences(differences_csv)
     curve = pd.read_csv(curve_csv) if curve_csv else None
     facts = answer_facts(board, curve, reference)
-    text = answer_text(board, diffs, curve, facts, reference, dataset, spread)
+    robustness = pd.read_csv(robustness_csv) if robustness_csv else None
+    text = answer_text(board, diffs, curve, facts, reference, dataset, spread, robustness)
     cost_plot(board, facts, figure_out)
     with atomic_output(facts_out) as tmp:
         facts.to_csv(tmp)

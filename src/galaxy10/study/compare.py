@@ -14,6 +14,7 @@ from galaxy10.evaluation.metrics import CALIBRATED, SCORES, compute_metrics, pro
 from galaxy10.io import InputError, atomic_output
 from galaxy10.training.record import read_record
 from galaxy10.study.differences import differences, differences_html
+from galaxy10.study.robustness import load_robustness, robustness_summary
 from galaxy10.study.selection import CRITERIA, rank, validation_scores
 from galaxy10.study.significance import PAIR_METRICS, score_interval
 
@@ -101,6 +102,8 @@ def leaderboard_html(board: pd.DataFrame, diffs: pd.DataFrame) -> str:
         shown[f"ensemble {metric}"] = board[f"ensemble_{metric}"].map("{:.3f}".format)
     shown["ECE raw → calibrated"] = [f"{r:.3f} → {c:.3f}" for r, c in zip(board["ece_raw_mean"],
                                                                           board["ece_calibrated_mean"])]
+    if "mce_mean" in board:
+        shown["mCE, relative mCE"] = [f"{m:.2f}, {r:.2f}" for m, r in zip(board["mce_mean"], board["relative_mce_mean"])]
     shown["collapsed seeds"] = board["collapsed_seeds"]
     html = (TABLE_STYLE + f"<h3>Leaderboard, ordered by the seed ensembles' {criterion.replace('_', ' ')} (validation "
             "part); every other score is the test part's</h3>\n" + shown.to_html(border=0, float_format="%.1f"))
@@ -108,15 +111,18 @@ def leaderboard_html(board: pd.DataFrame, diffs: pd.DataFrame) -> str:
 
 
 def write_comparison(records, reference, csv_out, differences_out, html_out, n_resamples=2000,
-                     select_by="balanced_accuracy"):
+                     select_by="balanced_accuracy", robustness=False):
     """Write the leaderboard (CSV and HTML) and the differences table; return them and the per-class recalls.
     The chosen experiment is the best by `select_by` on validation; every other is tested against it and against
-    `reference` (skipped if not run)."""
+    `reference` (skipped if not run). With `robustness`, the leaderboard has each experiment's mean corruption
+    errors (study.robustness), normalised by `reference`'s, from the robustness.csv beside every record."""
     runs = load_runs(records)
     ensembled = ensembles(runs)
     class_names = read_record(records[0])["class_names"]
     board = leaderboard(runs, ensembled, validation_scores(ensembles(runs, "valid")), select_by, class_names,
                         n_resamples)
+    if robustness:
+        board = board.join(robustness_summary(load_robustness(records), reference))
     against = [name for name in (reference, board.index[0]) if name in ensembled]
     diffs = differences(ensembled, against, n_resamples)
     with atomic_output(csv_out) as tmp:

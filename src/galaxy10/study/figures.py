@@ -103,3 +103,25 @@ def cost_plot(board: pd.DataFrame, facts: pd.DataFrame, out):
     ax.set(xlabel="training seconds per seed", ylabel="test accuracy (mean ± std over seeds)")
     ax.legend(loc="lower right", fontsize=8)
     save(fig, out)
+
+
+def robustness_plot(curves: pd.DataFrame, out):
+    """A panel per corruption: test accuracy against severity (0: the same galaxies clean), a line per experiment
+    through the seeds' mean, error bars their std."""
+    names = list(dict.fromkeys(curves["corruption"]))
+    columns = min(5, len(names))
+    rows = -(-len(names) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 2.8 * rows + 0.6), sharey=True, squeeze=False,
+                             layout="constrained")
+    for ax, name in zip(axes.flat, names):
+        for experiment, curve in curves[curves["corruption"] == name].groupby("experiment", sort=False):
+            ax.errorbar(curve["severity"], curve["accuracy_mean"], yerr=curve["accuracy_std"], fmt="o-",
+                        markersize=3, capsize=2, label=experiment)
+        ax.set(title=name, xlabel="severity", ylim=(0, 1), xticks=range(6))
+        ax.grid(alpha=0.3)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("test accuracy")
+    for ax in axes.flat[len(names):]:
+        ax.axis("off")
+    axes.flat[0].legend(loc="lower left", fontsize=7)
+    save(fig, out)

@@ -5,6 +5,8 @@ import math
 import keras
 import numpy as np
 
+from galaxy10.data.corruptions import augment
+
 
 def inference_batch(batch_size: int, image_shape) -> int:
     """Batch for validation and prediction. Results do not depend on it and larger batches cost fewer Python
@@ -21,11 +23,13 @@ class ImageBatches(keras.utils.PyDataset):
     With `shuffle`, each epoch has its own order, seeded by (seed, epoch), so that training resumed at some
     epoch sees the batches it would have seen without the interruption. Training sets `epoch` from a
     callback (`follow_epochs`): Keras calls a PyDataset's own epoch hooks more often than once per epoch.
+    With `corrupt` (names of data.corruptions.TRAINING), each image is corrupted with probability `corrupt_rate`,
+    seeded by (seed, epoch, batch) for the same reason.
     """
 
     def __init__(
         self, images, labels, batch_size: int, shuffle: bool = False, seed: int = 0, class_weights=None, classes=None,
-        sample=None,
+        sample=None, corrupt=(), corrupt_rate=0.5,
     ):
         super().__init__()
         self.images, self.labels, self.batch_size, self.shuffle, self.seed = images, labels, batch_size, shuffle, seed
@@ -34,6 +38,7 @@ class ImageBatches(keras.utils.PyDataset):
         self.epoch = 0
         self.sample = np.arange(len(images)) if sample is None else np.asarray(sample)
         self._ordered_epoch, self._order = None, self.sample
+        self.corrupt, self.corrupt_rate = tuple(corrupt), corrupt_rate
 
     def __len__(self):
         return math.ceil(len(self.sample) / self.batch_size)
@@ -46,9 +51,13 @@ class ImageBatches(keras.utils.PyDataset):
 
     def __getitem__(self, index):
         rows = self.epoch_order(self.epoch)[index * self.batch_size : (index + 1) * self.batch_size]
+        images = self.images[rows]
+        if self.corrupt:
+            rng = np.random.default_rng((self.seed, self.epoch, index, 0xC0))
+            images = augment(images, self.corrupt, self.corrupt_rate, rng)
         if self.class_weights is None:
-            return self.images[rows], self.targets[rows]
-        return self.images[rows], self.targets[rows], self.class_weights[self.labels[rows]]
+            return images, self.targets[rows]
+        return images, self.targets[rows], self.class_weights[self.labels[rows]]
 
     def follow_epochs(self) -> keras.callbacks.Callback:
         """A callback that tells these batches which epoch is starting."""

@@ -8,6 +8,7 @@ import keras
 from keras import layers, ops, regularizers
 
 from galaxy10.io import InputError
+from galaxy10.training.equivariant import d4_cnn
 from galaxy10.training.settings import APPLICATIONS, MODEL_OPTIONS
 
 
@@ -118,7 +119,7 @@ def application(name: str, input_shape, image_size: int, weights):
 
 
 ARCHITECTURES = {"seed_dnn": seed_dnn, "deep_dnn": deep_dnn, "galaxy10_cnn": galaxy10_cnn, "small_cnn": small_cnn,
-                 "resnet": resnet, **{name: partial(application, name) for name in APPLICATIONS}}
+                 "resnet": resnet, "d4_cnn": d4_cnn, **{name: partial(application, name) for name in APPLICATIONS}}
 
 
 @keras.saving.register_keras_serializable(package="galaxy10")

@@ -4,6 +4,7 @@ import dataclasses
 import hashlib
 import json
 
+from galaxy10.data.corruptions import TRAINING
 from galaxy10.io import InputError
 
 JIT_CHOICES = ("auto", True, False)
@@ -16,6 +17,7 @@ DENSE_MODELS = ("seed_dnn", "deep_dnn")  # the dense networks; every other model
 # The settings only some architectures take, with their defaults (models.build_model takes them).
 MODEL_OPTIONS = {
     "resnet": {"width": 32, "depth": 2},
+    "d4_cnn": {"width": 4},
     **{name: {"image_size": 128, "weights": None} for name in APPLICATIONS},
 }
 ADAMW_WEIGHT_DECAY = 0.004  # keras.optimizers.AdamW's default
@@ -36,10 +38,12 @@ class TrainingSettings:
     early_stopping: dict | None = None  # keras.callbacks.EarlyStopping arguments
     keep_best: bool = False
     augment: bool = False
+    corrupt: list | tuple = ()  # data.corruptions.TRAINING's names: corruptions to train against
+    corrupt_rate: float = 0.5
     class_weight: str | None = None
     jit_compile: bool | str = "auto"
     steps_per_execution: int = 16
-    width: int | None = None  # resnet's
+    width: int | None = None  # resnet's and d4_cnn's
     depth: int | None = None  # resnet's
     image_size: int | None = None  # keras.applications'
     weights: str | None = None  # keras.applications': null, imagenet or a .weights.h5 file
@@ -72,6 +76,11 @@ class TrainingSettings:
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise InputError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        object.__setattr__(self, "corrupt", list(self.corrupt or []))  # as JSON and the config give it
+        if unknown := sorted(set(self.corrupt) - set(TRAINING)):
+            raise InputError(f"corrupt: {unknown} cannot be trained against; choose from {list(TRAINING)}")
+        if not 0 < self.corrupt_rate <= 1:
+            raise InputError(f"corrupt_rate must be in (0, 1], got {self.corrupt_rate!r}")
         if not 0 <= self.label_smoothing < 1:
             raise InputError(f"label_smoothing must be in [0, 1), got {self.label_smoothing!r}")
         if self.reduce_lr and (self.schedule != "constant" or self.warmup_epochs):

@@ -105,7 +105,7 @@ def _batches(split, s: TrainingSettings, seed: int, n_classes: int, bootstrap: b
     sample = bootstrap_sample(len(y_train), seed) if bootstrap else np.arange(len(y_train))
     weights = class_weights(y_train[sample], s.class_weight, n_classes)
     batches = ImageBatches(x_train, y_train, s.batch_size, shuffle=True, seed=seed, class_weights=weights,
-                           classes=n_classes, sample=sample)
+                           classes=n_classes, sample=sample, corrupt=s.corrupt, corrupt_rate=s.corrupt_rate)
     valid = ImageBatches(x_valid, y_valid, inference_batch(s.batch_size, x_valid.shape[1:]), classes=n_classes)
     return batches, valid, x_train.shape[1:], scale
 

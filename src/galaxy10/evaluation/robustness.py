@@ -1,0 +1,29 @@
+"""A run's accuracy (corrupted_accuracy.csv) on the corrupted test set (data.corrupted_set): one row per corruption and severity, the clean
+images as severity 0, all on the same galaxies, so that every drop is the corruption's alone."""
+
+import numpy as np
+import pandas as pd
+
+from galaxy10.data.corrupted_set import read_variants
+from galaxy10.evaluation.inference import predict_probabilities
+from galaxy10.io import atomic_output
+from galaxy10.training.batches import inference_batch
+from galaxy10.training.models import load_model
+from galaxy10.training.record import read_record
+
+
+def corrupted_accuracy(model_path, record, corrupted, out, tta: bool = False) -> pd.DataFrame:
+    """Write and return columns corruption, severity, images, correct, accuracy for the model at `model_path`
+    (predicted as predict does: the same batch, with `tta` the mean over the eight D4 views)."""
+    net = load_model(model_path, compile=False)
+    labels, stack = read_variants(corrupted)
+    batch = inference_batch(read_record(record)["settings"]["batch_size"], stack[0][2].shape[1:])
+    rows = []
+    for name, severity, images in stack:
+        correct = int(np.sum(predict_probabilities(net, images, batch, tta).argmax(axis=1) == labels))
+        rows.append({"corruption": name, "severity": severity, "images": len(labels), "correct": correct,
+                     "accuracy": correct / len(labels)})
+    table = pd.DataFrame(rows)
+    with atomic_output(out) as tmp:
+        table.to_csv(tmp, index=False, float_format="%.6g")
+    return table
