@@ -93,3 +93,19 @@ def test_larger_images_show_the_same_galaxies_in_finer_pixels():
 def test_written_file_has_the_asked_image_size(tmp_path):
     write_synthetic(tmp_path / "big.h5", 20, seed=1, image_size=96)
     assert check_galaxy10(tmp_path / "big.h5") == (20, (96, 96, 3))
+
+
+def test_the_survey_history_leaves_smoothed_jpeg_artefacts_and_the_same_classes(tmp_path):
+    """Rendered 3 times larger, saved as JPEG and scaled down: images of the same size and classes, but no longer
+    the plain renderer's; and the history is seeded like the rest."""
+    plain, history = tmp_path / "plain.h5", tmp_path / "history.h5"
+    write_synthetic(plain, 60, seed=3)
+    write_synthetic(history, 60, seed=3, survey_jpeg={"quality": 40, "scale": 3})
+    write_synthetic(tmp_path / "again.h5", 60, seed=3, survey_jpeg={"quality": 40, "scale": 3})
+    with h5py.File(plain) as a, h5py.File(history) as b, h5py.File(tmp_path / "again.h5") as c:
+        assert b["images"].shape == a["images"].shape and np.array_equal(b["ans"][()], a["ans"][()])
+        assert np.array_equal(b["images"][()], c["images"][()])
+        assert not np.array_equal(b["images"][()], a["images"][()])
+        # the pixel noise, averaged over 3×3 finer pixels, is smaller than the plain renderer's
+        noise = [np.std(np.diff(f["images"][()].astype(float), axis=2)) for f in (a, b)]
+        assert noise[1] < noise[0]

@@ -15,5 +15,6 @@ rule synthesize:
         n_images=config["synthetic"]["n_images"] or DATASETS[config["synthetic"]["like"]].n_images,
         image_size=dataset_facts()["image_size"],
         seed=config["synthetic"]["seed"],
+        survey_jpeg=config["synthetic"]["survey_jpeg"],
     script:
         "../scripts/synthesize.py"

@@ -5,5 +5,6 @@ from galaxy10.data.synthetic import write_synthetic
 
 p = snakemake.params
 write_synthetic(
-    snakemake.output.h5, p.n_images, p.seed, processes=snakemake.threads, image_size=p.image_size, like=p.like
+    snakemake.output.h5, p.n_images, p.seed, processes=snakemake.threads, image_size=p.image_size, like=p.like,
+    survey_jpeg=p.survey_jpeg,
 )

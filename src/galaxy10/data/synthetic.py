@@ -14,8 +14,10 @@ from concurrent.futures import ProcessPoolExecutor
 
 import h5py
 import numpy as np
+from PIL import Image
 
 from galaxy10.data.facts import DATASETS
+from galaxy10.data.corruptions import jpeg
 from galaxy10.data.stretch import display
 from galaxy10.io import atomic_output
 
@@ -193,9 +195,18 @@ def render(labels: np.ndarray, rng: np.random.Generator, size: int = SDSS_SIDE) 
     return display(images)
 
 
+def with_survey_history(labels, rng, size: int, quality: int, scale: int) -> np.ndarray:
+    """Images with the real Galaxy10 SDSS images' history: rendered `scale` times larger (the survey's finer
+    cutout), saved as JPEG at `quality` (as the cutout service served them) and scaled down to `size` (area
+    average), so that the stand-in carries the compression artefacts, smoothed, that the real images carry."""
+    large = jpeg(render(labels, rng, size * scale), quality, rng)
+    return np.stack([np.asarray(Image.fromarray(image).resize((size, size), Image.BOX)) for image in large])
+
+
 def _render_chunk(args):
-    seed, chunk_index, shapes, size = args
-    return render(shapes, np.random.default_rng([seed, chunk_index]), size)
+    seed, chunk_index, shapes, size, history = args
+    rng = np.random.default_rng([seed, chunk_index])
+    return with_survey_history(shapes, rng, size, **history) if history else render(shapes, rng, size)
 
 
 def make_labels(n_images: int, seed: int, like: str = "sdss") -> np.ndarray:
@@ -206,14 +217,18 @@ def make_labels(n_images: int, seed: int, like: str = "sdss") -> np.ndarray:
 
 
 def write_synthetic(
-    path, n_images: int, seed: int, processes: int = 1, image_size: int = SDSS_SIDE, like: str = "sdss"
+    path, n_images: int, seed: int, processes: int = 1, image_size: int = SDSS_SIDE, like: str = "sdss",
+    survey_jpeg: dict | None = None,
 ) -> None:
     """Write `n_images` synthetic galaxies of image_size² pixels to `path` as HDF5 datasets `images` and `ans`,
-    with the classes and class proportions of the data set `like` (sdss or decals)."""
+    with the classes and class proportions of the data set `like` (sdss or decals); with `survey_jpeg`
+    ({quality, scale}), each through with_survey_history."""
     labels = make_labels(n_images, seed, like)
     shapes = SHAPES[like][labels]
     chunk = max(1, CHUNK * SDSS_SIDE**2 // image_size**2)  # the same memory per chunk at any size
-    chunks = [(seed, i, shapes[start : start + chunk], image_size) for i, start in enumerate(range(0, n_images, chunk))]
+    chunk = max(1, chunk // (survey_jpeg or {}).get("scale", 1) ** 2)
+    chunks = [(seed, i, shapes[start : start + chunk], image_size, survey_jpeg)
+              for i, start in enumerate(range(0, n_images, chunk))]
     with atomic_output(path) as tmp, h5py.File(tmp, "w") as out:
         images = out.create_dataset(
             "images", (n_images, image_size, image_size, 3), np.uint8, chunks=(16, image_size, image_size, 3)
@@ -221,7 +236,8 @@ def write_synthetic(
         out.create_dataset("ans", data=labels)
         out.attrs["synthetic_seed"] = seed
         out.attrs["like"] = like
+        out.attrs["survey_jpeg"] = str(survey_jpeg)
         with ProcessPoolExecutor(max(1, processes)) as pool:
-            for (_, i, chunk_shapes, _), rendered in zip(chunks, pool.map(_render_chunk, chunks)):
+            for (_, i, chunk_shapes, *_), rendered in zip(chunks, pool.map(_render_chunk, chunks)):
                 images[i * chunk : i * chunk + len(chunk_shapes)] = rendered
 

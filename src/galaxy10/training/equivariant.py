@@ -28,9 +28,12 @@ def act(array, element):
 
 def _inverse_products() -> np.ndarray:
     """table[g, h] = the index of g⁻¹h: which kernel slice output element g takes for input element h."""
+    def key(array):  # a backend may hand back another integer type
+        return np.asarray(array, np.int64).tobytes()
+
     probe = np.arange(9).reshape(3, 3)  # a pattern no element but the identity leaves alone
-    index = {np.asarray(act(probe, e)).tobytes(): k for k, e in enumerate(ELEMENTS)}
-    product = np.array([[index[np.asarray(act(act(probe, h), g)).tobytes()] for h in ELEMENTS] for g in ELEMENTS])
+    index = {key(act(probe, e)): k for k, e in enumerate(ELEMENTS)}
+    product = np.array([[index[key(act(act(probe, h), g))] for h in ELEMENTS] for g in ELEMENTS])
     inverse = [int(np.flatnonzero(row == 0)[0]) for row in product]
     return np.array([[product[inverse[g], h] for h in range(ORDER)] for g in range(ORDER)])
 
@@ -54,11 +57,11 @@ class D4Conv(layers.Layer):
 
     def full_kernel(self):
         """The ordinary convolution kernel (k, k, in, filters × 8) that applies every group element's kernel."""
-        k = self.kernel_size
+        k, kernel = self.kernel_size, ops.convert_to_tensor(self.kernel)  # a tensor: JAX traces no variables
         if self.lift:
-            stacked = ops.stack([act(self.kernel, e) for e in ELEMENTS], axis=-1)
+            stacked = ops.stack([act(kernel, e) for e in ELEMENTS], axis=-1)
             return ops.reshape(stacked, (k, k, -1, self.filters * ORDER))
-        slices = [ops.take(act(self.kernel, e), INVERSE_PRODUCTS[g], axis=3) for g, e in enumerate(ELEMENTS)]
+        slices = [ops.take(act(kernel, e), INVERSE_PRODUCTS[g], axis=3) for g, e in enumerate(ELEMENTS)]
         return ops.reshape(ops.stack(slices, axis=-1), (k, k, -1, self.filters * ORDER))
 
     def call(self, inputs):
