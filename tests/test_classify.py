@@ -138,6 +138,31 @@ def test_fits_cubes_and_band_files_reproduce_the_image_they_encode(tmp_path, mod
     np.testing.assert_allclose(probabilities_of(rows[2 * N :]), predict_probabilities(net, target, 256), atol=1e-6)
 
 
+def test_fits_in_the_stand_ins_counts_come_back_as_its_images_under_its_display(tmp_path, model, images):
+    """FITS cubes of the synthetic stand-in's flux (its renderer's counts, before the stretch) are shown with that
+    stretch when the models' run.json names the data set, and read back as the images they encode."""
+    from galaxy10.classify.options import fits_display
+    from galaxy10.data.fits import DISPLAYS, LUPTON
+    from galaxy10.data.stretch import flux
+
+    counts = flux(images)[:, ::-1]  # RGB = i, r, g; FITS rows run upwards
+    (tmp_path / "cubes").mkdir()
+    for k, cube in enumerate(counts):
+        fits.PrimaryHDU(np.stack([cube[..., 2], cube[..., 1], cube[..., 0]])).writeto(tmp_path / "cubes" / f"{k}.fits")
+    run = tmp_path / "run" / "model.keras"
+    run.parent.mkdir()
+    shutil.copy(model, run)
+    assert fits_display(None, [run]) == LUPTON  # no run.json: SDSS's look
+    (run.parent / "run.json").write_text(json.dumps({"dataset": "synthetic"}))
+    shown = fits_display(None, [run])
+    assert shown == DISPLAYS["synthetic"] and str(shown) == "asinh:6:3000"
+    (_, read, errors, _), = read_batches(expand([tmp_path / "cubes"]), 69, 69, N, shown)
+    assert errors == [None] * N
+    assert np.abs(read.astype(int) - images[np.argsort([str(k) for k in range(N)])]).max() <= 1  # files sort as text
+    (_, lupton, _, _), = read_batches(expand([tmp_path / "cubes"]), 69, 69, N)
+    assert np.abs(lupton.astype(int) - read).mean() > 20  # SDSS's look on these counts is another picture
+
+
 def test_band_files_make_one_item_per_object(tmp_path):
     names = "a-g a-r a-i b.g b.r b.z c_g c_r c_i c_z d_g d_r e_g".split()
     for name in names:
@@ -358,6 +383,9 @@ def test_every_option_error_says_what_was_wrong(tmp_path, model, images, capsys)
         "the models differ in input shape or number of classes": [str(model), str(other)],
         "the models' run.json files name different classes": [str(runs["one"]), str(runs["two"])],
         "run.json: not a JSON object": [str(broken)],
+        "FITS display 'gamma:2': need lupton[:STRETCH:Q] or asinh:SOFTENING:MAXIMUM": [
+            str(model), "--fits-display", "gamma:2"],
+        "FITS display asinh needs its SOFTENING and MAXIMUM": [str(model), "--fits-display", "asinh"],
     }
     for expected, arguments in cases.items():
         assert main([*arguments, "--input", str(folder), "--out", str(tmp_path / "out"), "-q"]) == 1, expected

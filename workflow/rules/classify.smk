@@ -27,5 +27,6 @@ rule classify:
         backend=config["backend"],
         model=config["classify"]["model"],
         tta=config["classify"]["tta"],
+        fits_display=config["classify"]["fits_display"],
     script:
         "../scripts/classify.py"

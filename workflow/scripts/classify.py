@@ -6,4 +6,4 @@ from galaxy10.classify.table import classify_with_runs
 
 inputs, out, p = snakemake.input, snakemake.output, snakemake.params
 leaderboard = inputs.leaderboard if p.model == "best" else None
-print(classify_with_runs(inputs.models, inputs.cutouts, out.table, out.sheet, leaderboard, p.tta))
+print(classify_with_runs(inputs.models, inputs.cutouts, out.table, out.sheet, leaderboard, p.tta, p.fits_display))

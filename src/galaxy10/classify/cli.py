@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from galaxy10.classify.options import class_names, temperatures
+from galaxy10.classify.options import class_names, fits_display, temperatures
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before anything imports TensorFlow
 
@@ -48,6 +48,13 @@ def parser() -> argparse.ArgumentParser:
         help="class names: Galaxy10 SDSS's, DECaLS's, or a file with one per line (default: the `class_names` of "
         "a run.json beside the models, else SDSS's)",
     )
+    p.add_argument(
+        "--fits-display",
+        metavar="lupton[:STRETCH:Q]|asinh:SOFTENING:MAXIMUM",
+        help="how FITS fluxes become a picture: Lupton's asinh for nanomaggies (lupton:0.5:10, SDSS's), or an asinh "
+        "per band in the data's units (the synthetic stand-in's: asinh:6:3000) (default: the display of the data "
+        "set a run.json beside the models names, else Lupton's)",
+    )
     p.add_argument("--batch-size", type=positive, default=256, help="images read and predicted at a time (default 256)")
     p.add_argument("--sheet-limit", type=int, default=300, help="images on the contact sheet (default 300; 0: none)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
@@ -62,6 +69,7 @@ def main(argv=None) -> int:
             raise FileNotFoundError(f"{missing[0]}: no such model file")
         models = list(zip(args.models, temperatures(args.temperature, args.models, args.uncalibrated)))
         names = class_names(args.class_names, args.models)
+        shown = fits_display(args.fits_display, args.models)
         from galaxy10.classify.table import classify
 
         summary = classify(
@@ -73,6 +81,7 @@ def main(argv=None) -> int:
             batch_size=args.batch_size,
             progress=not args.quiet,
             sheet_limit=args.sheet_limit,
+            shown=shown,
         )
     except (OSError, ValueError) as err:
         print(f"galaxy10-classify: error: {err}", file=sys.stderr)

@@ -19,9 +19,10 @@ import pandas as pd
 from tqdm import tqdm
 
 from galaxy10.classify.ensemble import load_models, model_probabilities
-from galaxy10.classify.options import class_names
+from galaxy10.classify.options import class_names, fits_display
 from galaxy10.classify.sheet import contact_sheet
 from galaxy10.data.cutouts import expand, read_batches
+from galaxy10.data.fits import LUPTON
 from galaxy10.evaluation.calibration import model_temperature
 from galaxy10.io import atomic_output
 from galaxy10.training.record import read_record
@@ -37,10 +38,11 @@ def probability_columns(class_names) -> list[str]:
     return [f"p_{k}_" + re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") for k, name in enumerate(class_names)]
 
 
-def classify(models, inputs, out_dir, class_names, tta=False, batch_size=256, progress=False, sheet_limit=300) -> dict:
-    """Classify every item of `inputs` (files, folders, lists of them; see galaxy10.data.cutouts) with the mean of
-    `models` [(path to .keras, temperature or None)] and write `out_dir`/classes.csv and contact_sheet.png (the
-    `sheet_limit` most confident images; none when 0). If no image could be read, raise NoImagesError and leave
+def classify(models, inputs, out_dir, class_names, tta=False, batch_size=256, progress=False, sheet_limit=300,
+             shown=LUPTON) -> dict:
+    """Classify every item of `inputs` (files, folders, lists of them; see galaxy10.data.cutouts; FITS under the
+    display `shown`) with the mean of `models` [(path to .keras, temperature or None)] and write
+    `out_dir`/classes.csv and contact_sheet.png (the `sheet_limit` most confident images; none when 0). If no image could be read, raise NoImagesError and leave
     no output behind. Returns the number of items and of errors and the paths written."""
     nets = load_models(models)
     classes = nets[0][0].output_shape[-1]
@@ -53,7 +55,7 @@ def classify(models, inputs, out_dir, class_names, tta=False, batch_size=256, pr
     created = [folder for folder in (out_dir, *out_dir.parents) if not folder.exists()]  # deepest first
     try:
         best, errors = _write_table(
-            nets, items, out_dir / "classes.csv", class_names, tta, batch_size, progress, sheet_limit
+            nets, items, out_dir / "classes.csv", class_names, tta, batch_size, progress, sheet_limit, shown
         )
     except BaseException:
         for folder in created:  # atomic_output made them; they are empty unless someone else wrote there
@@ -70,7 +72,7 @@ def classify(models, inputs, out_dir, class_names, tta=False, batch_size=256, pr
     }
 
 
-def _write_table(nets, items, out, class_names, tta, batch_size, progress, sheet_limit):
+def _write_table(nets, items, out, class_names, tta, batch_size, progress, sheet_limit, shown):
     """Write the table a batch at a time; return the `sheet_limit` most confident images as (confidence, position,
     image, item, class name), most confident first, and the items' errors."""
     height, width = nets[0][0].input_shape[1:3]
@@ -83,7 +85,7 @@ def _write_table(nets, items, out, class_names, tta, batch_size, progress, sheet
     ):
         writer = csv.writer(table)
         writer.writerow(header)
-        for batch, images, batch_errors, batch_flags in read_batches(items, height, width, batch_size):
+        for batch, images, batch_errors, batch_flags in read_batches(items, height, width, batch_size, shown):
             classified = zip(images, model_probabilities(nets, images, batch_size, tta))
             for item, error, flags in zip(batch, batch_errors, batch_flags):
                 row = "" if item.row is None else item.row
@@ -104,10 +106,10 @@ def _write_table(nets, items, out, class_names, tta, batch_size, progress, sheet
     return sorted(best, reverse=True), errors
 
 
-def classify_with_runs(model_paths, inputs, table_out, sheet_out, leaderboard=None, tta=False) -> dict:
+def classify_with_runs(model_paths, inputs, table_out, sheet_out, leaderboard=None, tta=False, shown=None) -> dict:
     """The workflow's classify stage: the given runs' models as one ensemble, each with the temperature its run
-    fitted (calibration.json beside it) and the class names its run recorded; with a `leaderboard`, only the runs
-    of its best experiment. Writes `table_out` and `sheet_out`, which must share a folder."""
+    fitted (calibration.json beside it) and the class names its run recorded, FITS under the display `shown`
+    (`kind:first:second`; None: their data set's); with a `leaderboard`, only the runs of its best experiment. Writes `table_out` and `sheet_out`, which must share a folder."""
     if Path(table_out).parent != Path(sheet_out).parent:
         raise ValueError(f"{table_out} and {sheet_out} must be in one folder")
     if leaderboard is not None:
@@ -115,4 +117,5 @@ def classify_with_runs(model_paths, inputs, table_out, sheet_out, leaderboard=No
         model_paths = [path for path in model_paths if read_record(Path(path).with_name("run.json"))["experiment"] == best]
         print(f"best experiment: {best}, {len(model_paths)} seeds")
     members = [(path, model_temperature(path)) for path in model_paths]
-    return classify(members, [inputs], Path(table_out).parent, class_names(None, model_paths), tta=tta)
+    return classify(members, [inputs], Path(table_out).parent, class_names(None, model_paths), tta=tta,
+                    shown=fits_display(shown, model_paths))

@@ -27,7 +27,8 @@ import h5py
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from galaxy10.data.fits import BANDS_BY_WAVELENGTH, SDSS_BANDS, CutoutError, read_fits_bands, read_fits_cube
+from galaxy10.data.fits import (BANDS_BY_WAVELENGTH, LUPTON, SDSS_BANDS, CutoutError, FitsDisplay, read_fits_bands,
+                                read_fits_cube)
 from galaxy10.data.quality import UnusableImage, inspect
 
 FITS_SUFFIX = re.compile(r"\.(fits|fit|fts)(\.gz)?$", re.IGNORECASE)
@@ -150,11 +151,11 @@ def _read_picture(path) -> np.ndarray:
         return np.asarray(picture.convert("RGB"))
 
 
-def _read_image(item: Item) -> tuple[np.ndarray, float]:
-    """The image and the share of its pixels that were not finite (FITS only)."""
+def _read_image(item: Item, shown: FitsDisplay) -> tuple[np.ndarray, float]:
+    """The image (FITS under the display `shown`) and the share of its pixels that were not finite (FITS only)."""
     if item.kind == "picture":
         return _read_picture(item.file), 0.0
-    return read_fits_cube(item.file) if item.kind == "fits" else read_fits_bands(item.paths)
+    return read_fits_cube(item.file, shown) if item.kind == "fits" else read_fits_bands(item.paths, shown)
 
 
 def _checked(image, height: int, width: int, not_finite_share: float = 0.0):
@@ -166,12 +167,12 @@ def _checked(image, height: int, width: int, not_finite_share: float = 0.0):
     return fit_to_size(image, height, width), None, flags
 
 
-def _read_one(item: Item, height: int, width: int):
+def _read_one(item: Item, height: int, width: int, shown: FitsDisplay):
     """_checked's triple for one item that is not an HDF5 row; (None, error, []) if it cannot be read."""
     if item.kind == "error":
         return None, item.error, []
     try:
-        image, not_finite_share = _read_image(item)
+        image, not_finite_share = _read_image(item, shown)
     except CutoutError as err:
         return None, str(err), []
     except UnidentifiedImageError:
@@ -191,10 +192,10 @@ def _read_rows(path: str, first: int, count: int, height: int, width: int):
     return [_checked(image, height, width) for image in block]
 
 
-def read_batches(items: list[Item], height: int, width: int, batch_size: int):
+def read_batches(items: list[Item], height: int, width: int, batch_size: int, shown: FitsDisplay = LUPTON):
     """Yield (items, images, errors, flags) per `batch_size` items: the images (n, height, width, 3) uint8 of the
-    items that were read, in order, and per item its error or None and its flags (data.quality), a list. Consecutive
-    HDF5 rows are read in one slice."""
+    items that were read, in order (FITS under the display `shown`), and per item its error or None and its flags
+    (data.quality), a list. Consecutive HDF5 rows are read in one slice."""
     for start in range(0, len(items), batch_size):
         batch = items[start : start + batch_size]
 
@@ -208,7 +209,7 @@ def read_batches(items: list[Item], height: int, width: int, batch_size: int):
             if run[0].kind == "hdf5":
                 results += _read_rows(run[0].file, run[0].row, len(run), height, width)
             else:
-                results += [_read_one(item, height, width) for item in run]
+                results += [_read_one(item, height, width, shown) for item in run]
         images = [image for image, _, _ in results if image is not None]
         images = np.stack(images) if images else np.zeros((0, height, width, 3), np.uint8)
         yield batch, images, [error for _, error, _ in results], [flags for _, _, flags in results]

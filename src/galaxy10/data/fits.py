@@ -9,14 +9,19 @@ nanomaggies per SDSS pixel is a dark speckle (about 15 of 255), a bright galaxy'
 150–220, and only pixels above 170 nanomaggies saturate: a black sky with bright, mostly unsaturated galaxies, as in
 Galaxy10.
 Counts in other units need scaling to nanomaggies first; sky left in the data makes a grey, washed-out picture.
+A model trained on another display takes FITS through that one instead (`FitsDisplay`): the synthetic stand-in's
+is an asinh per band in its renderer's counts (data.stretch), which `DISPLAYS` gives for its models.
 FITS rows run upwards, so the picture is flipped to run downwards like a PNG's.
 """
 
+import dataclasses
 import re
 
 import numpy as np
 from astropy.io import fits
 from astropy.visualization import make_lupton_rgb
+
+from galaxy10.data.stretch import MAXIMUM, SOFTENING, display
 
 LUPTON_STRETCH = 0.5  # nanomaggies: the linear part of the asinh stretch
 LUPTON_Q = 10  # asinh softening
@@ -29,14 +34,50 @@ class CutoutError(ValueError):
     """An input that is read but is not a usable colour image."""
 
 
-def lupton_rgb(red, green, blue) -> tuple[np.ndarray, float]:
-    """Lupton et al.'s colour image of three band images in nanomaggies (see the module docstring), rows flipped
+@dataclasses.dataclass(frozen=True)
+class FitsDisplay:
+    """How FITS fluxes become a colour picture: `lupton` (Lupton et al.'s asinh of the bands' mean, `first` its
+    stretch and `second` its Q, for nanomaggies) or `asinh` (an asinh per band, `first` its softening and `second`
+    the flux shown as 255, in the data's own units). Written `kind:first:second`, as on the command line."""
+
+    kind: str = "lupton"
+    first: float = LUPTON_STRETCH
+    second: float = LUPTON_Q
+
+    @classmethod
+    def parse(cls, text: str) -> "FitsDisplay":
+        kind, *numbers = text.split(":")
+        try:
+            values = [float(number) for number in numbers]
+        except ValueError:
+            values = []
+        if kind not in ("lupton", "asinh") or len(numbers) not in (0, 2) or len(values) != len(numbers) or any(
+                value <= 0 for value in values):
+            raise ValueError(f"FITS display {text!r}: need lupton[:STRETCH:Q] or asinh:SOFTENING:MAXIMUM, positive")
+        if kind == "asinh" and not values:
+            raise ValueError("FITS display asinh needs its SOFTENING and MAXIMUM, in the data's units: asinh:6:3000")
+        return cls(kind, *values)
+
+    def __str__(self):
+        return f"{self.kind}:{self.first:g}:{self.second:g}"
+
+
+LUPTON = FitsDisplay()
+# each data set's own display, for FITS in its flux units: SDSS's composites, and the stand-in renderer's stretch
+DISPLAYS = {"sdss": LUPTON, "decals": LUPTON, "synthetic": FitsDisplay("asinh", SOFTENING, MAXIMUM)}
+
+
+def colour_image(red, green, blue, shown: FitsDisplay = LUPTON) -> tuple[np.ndarray, float]:
+    """The colour image of three band images under the display `shown` (see the module docstring), rows flipped
     from FITS's upward order, and the share of pixels not finite in some band, which count as empty sky."""
     bands = [np.asarray(band, np.float64) for band in (red, green, blue)]
     not_finite = float(np.mean(~np.all([np.isfinite(band) for band in bands], axis=0)))
     bands = [np.nan_to_num(band, nan=0.0, posinf=0.0, neginf=0.0) for band in bands]
-    with np.errstate(divide="ignore", invalid="ignore"):  # astropy divides by the intensity, 0 on empty sky
-        rgb = make_lupton_rgb(*bands, stretch=LUPTON_STRETCH, Q=LUPTON_Q)
+    if shown.kind == "asinh":
+        rgb = display(np.stack(bands, axis=-1), shown.first, shown.second)
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):  # astropy divides by the intensity, 0 on empty sky
+            rgb = make_lupton_rgb(*bands, stretch=shown.first, Q=shown.second)
     return np.ascontiguousarray(rgb[::-1]), not_finite
 
 
@@ -62,17 +103,17 @@ def _cube_order(header) -> list[int]:
     return sorted(range(3), key=lambda k: BANDS_BY_WAVELENGTH.index(bands[k]), reverse=True)
 
 
-def read_fits_cube(path) -> tuple[np.ndarray, float]:
+def read_fits_cube(path, shown: FitsDisplay = LUPTON) -> tuple[np.ndarray, float]:
     data, header = _fits_data(path, 3)
     if data.shape[0] != 3:
         if data.shape[-1] != 3:
             raise CutoutError(f"FITS cube of shape {data.shape}: need 3 planes (3×H×W or H×W×3)")
         data = np.moveaxis(data, -1, 0)
-    return lupton_rgb(*data[_cube_order(header)])
+    return colour_image(*data[_cube_order(header)], shown)
 
 
-def read_fits_bands(paths) -> tuple[np.ndarray, float]:
+def read_fits_bands(paths, shown: FitsDisplay = LUPTON) -> tuple[np.ndarray, float]:
     bands = [_fits_data(path, 2)[0] for path in paths]
     if len({band.shape for band in bands}) > 1:
         raise CutoutError(f"band images differ in shape: {', '.join(str(band.shape) for band in bands)}")
-    return lupton_rgb(*bands)
+    return colour_image(*bands, shown)

@@ -8,9 +8,9 @@ SOFTENING = 6.0  # asinh softening, counts: fainter than this is shown linearly
 MAXIMUM = 3000.0  # counts mapped to 255
 
 
-def display(flux: np.ndarray, softening: float = SOFTENING) -> np.ndarray:
-    """uint8 pixels of `flux` under the asinh stretch (a larger `softening` is closer to linear)."""
-    stretched = np.arcsinh(flux / softening) / np.arcsinh(MAXIMUM / softening)
+def display(flux: np.ndarray, softening: float = SOFTENING, maximum: float = MAXIMUM) -> np.ndarray:
+    """uint8 pixels of `flux` under the asinh stretch (a larger `softening` is closer to linear), `maximum` at 255."""
+    stretched = np.arcsinh(flux / softening) / np.arcsinh(maximum / softening)
     return np.clip(np.rint(stretched * 255), 0, 255).astype(np.uint8)
 
 
