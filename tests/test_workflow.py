@@ -139,6 +139,9 @@ def check_outputs(run, gpus=0):
     assert (differences["accuracy_low"] <= differences["accuracy_high"]).all()
     html = (run / OUT / "leaderboard.html").read_text()
     assert all(name in html for name in EXPERIMENTS) and "±" in html and "significant" in html
+    assert "Holm-adjusted p" in html and "ordered by the seed ensembles' valid balanced accuracy" in html
+    for figure in ("leaderboard", "differences", "per_class_recall", "robustness"):
+        assert_png(run / OUT / f"{figure}.png", min_width=400)
     check_robustness(run, board, images)
 
 
@@ -158,9 +161,6 @@ def check_robustness(run, board, images):
     assert board.loc["seed_dnn", "mce_mean"] == pytest.approx(1, abs=1e-3)
     curves = pd.read_csv(run / OUT / "robustness.csv")
     assert len(curves) == len(EXPERIMENTS) * 10 * 6
-    assert "Holm-adjusted p" in html and "ordered by the seed ensembles' valid balanced accuracy" in html
-    for figure in ("leaderboard", "differences", "per_class_recall"):
-        assert_png(run / OUT / f"{figure}.png", min_width=400)
 
 
 def assert_png(path, min_width):
