@@ -101,7 +101,7 @@ def test_modules_and_functions_are_short():
 def test_the_schemas_model_and_corruption_names_are_the_registrys():
     schema = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
     experiment = schema["definitions"]["experiment"]["properties"]
-    assert sorted(experiment["model"]["enum"]) == sorted(ARCHITECTURES)
+    assert sorted(experiment["model"]["anyOf"][0]["enum"]) == sorted(ARCHITECTURES)
     assert experiment["corrupt"]["items"]["enum"] == list(TRAINING)
     robustness = schema["properties"]["robustness"]["properties"]["corruptions"]
     assert robustness["items"]["enum"] == robustness["default"] == list(CORRUPTIONS)

@@ -501,3 +501,18 @@ def test_report_shows_the_leaderboard_in_a_browser(run):
         assert name in text
         assert f"{board.loc[name, 'accuracy_mean']:.3f} ± {board.loc[name, 'accuracy_std']:.3f}" in text
     assert screenshot.stat().st_size > 10_000
+
+
+@workflow
+def test_your_own_model_runs_through_the_workflow_and_a_change_to_its_file_retrains_it_alone(tmp_path):
+    shutil.copy(REPO / "docs" / "examples" / "my_model.py", tmp_path / "mine.py")
+    mine = {"model": "mine.py:wide_cnn", "options": {"width": 4}, "epochs": 1, "batch_size": 64}
+    write_config(tmp_path, small_config({"seed_dnn": SMALL["experiments"]["seed_dnn"], "mine": mine}, seeds=[1],
+                                        robustness={"images": 0}))
+    snakemake(tmp_path)
+    board = pd.read_csv(tmp_path / OUT / "leaderboard.csv", index_col="experiment")
+    assert set(board.index) == {"seed_dnn", "mine"} and board.loc["mine", "model"] == "mine.py:wide_cnn"
+    with open(tmp_path / "mine.py", "a") as source:
+        source.write("\n# a change\n")
+    jobs = planned_jobs(tmp_path)
+    assert jobs == {"train": 1, "predict": 1, "evaluate": 1, "figures": 1, "compare": 1, "answer": 1, "all": 1}

@@ -5,6 +5,7 @@ import yaml
 from snakemake.utils import update_config, validate
 
 from galaxy10.data.facts import DATASETS
+from galaxy10.training.custom import model_file
 from galaxy10.training.settings import TrainingSettings
 
 
@@ -105,6 +106,12 @@ def init_model(wildcards):
     if source in SETTINGS:
         return rules.train.output.model.format(experiment=source, seed=wildcards.seed)
     return source or []
+
+
+def custom_model_file(wildcards):
+    """The file a `file.py:function` model is defined in, an input of its runs: changing it re-trains them."""
+    path = model_file(SETTINGS[wildcards.experiment]["model"])
+    return str(path) if path else []
 
 
 def job_resources(rule_name):

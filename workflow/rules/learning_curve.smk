@@ -24,6 +24,7 @@ use rule train as train_on_subset with:
     input:
         split=rules.subsample.output.npz,
         init_from=init_model,
+        model_file=custom_model_file,
     output:
         model=f"{CURVE_RUN}/model.keras",
         history=f"{CURVE_RUN}/history.csv",

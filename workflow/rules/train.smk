@@ -2,6 +2,7 @@ rule train:
     input:
         split=rules.split.output.npz,
         init_from=init_model,
+        model_file=custom_model_file,
     output:
         model=f"{RUN}/model.keras",
         history=f"{RUN}/history.csv",

@@ -8,6 +8,7 @@ import keras
 from keras import layers, ops, regularizers
 
 from galaxy10.io import InputError
+from galaxy10.training.custom import build_custom, is_custom
 from galaxy10.training.equivariant import d4_cnn
 from galaxy10.training.settings import APPLICATIONS, MODEL_OPTIONS
 
@@ -153,11 +154,16 @@ def build_model(
     """uint8 input → scaling → (augmentation) → the architecture's body → softmax over the data set's `n_classes`.
 
     `options` are the architecture's own (settings.MODEL_OPTIONS: resnet's width and depth, an application's
-    image_size and weights); unset ones take their defaults there. `scale` maps pixel values to [0, 1]; an
+    image_size and weights); unset ones take their defaults there. A `file.py:function` model (training.custom)
+    gets `options` as its function's keyword arguments, and pixels scaled to [0, 1]. `scale` maps pixel values to [0, 1]; an
     application expecting another range gets it from the same Rescaling layer. The softmax is float32 even
     under a mixed-precision policy, so that the loss and the probabilities keep their precision."""
+    if is_custom(name):
+        return keras.Sequential([keras.Input(tuple(input_shape)), layers.Rescaling(scale),
+                                 *(augmentation() if augment else []),
+                                 build_custom(name, input_shape, n_classes, options)], name="custom")
     if name not in ARCHITECTURES:
-        raise ValueError(f"unknown model {name!r}; choose one of {sorted(ARCHITECTURES)}")
+        raise ValueError(f"unknown model {name!r}; choose one of {sorted(ARCHITECTURES)} or file.py:function")
     defaults = MODEL_OPTIONS.get(name, {})
     if unknown := sorted(set(options) - set(defaults)):
         raise InputError(f"model {name} takes no {unknown}")

@@ -6,6 +6,7 @@ import json
 
 from galaxy10.data.corruptions import TRAINING
 from galaxy10.io import InputError
+from galaxy10.training.custom import is_custom
 
 JIT_CHOICES = ("auto", True, False)
 CLASS_WEIGHTS = (None, "balanced", "sqrt")
@@ -56,6 +57,7 @@ class TrainingSettings:
     min_epochs: int = 0
     mixed_precision: bool = False
     init_from: str | None = None  # an experiment's name or a .keras file
+    options: dict | None = None  # a file.py:function model's keyword arguments
     freeze_epochs: int = 0
 
     def __post_init__(self):
@@ -96,7 +98,11 @@ class TrainingSettings:
         self._check_model_options()
 
     def _check_model_options(self):
-        """Only the model's own options may be set; unset ones take their defaults."""
+        """Only the model's own options may be set; unset ones take their defaults. `options` is a custom model's."""
+        if self.options is not None and not is_custom(self.model):
+            raise InputError(f"options are for a file.py:function model, not {self.model}")
+        if self.options is not None and not isinstance(self.options, dict):
+            raise InputError(f"options must be a mapping of keyword arguments, got {self.options!r}")
         defaults = MODEL_OPTIONS.get(self.model, {})
         if foreign := [name for name in _ALL_OPTIONS if name not in defaults and getattr(self, name) is not None]:
             raise InputError(f"model {self.model} takes no {foreign}; only {sorted(defaults) or 'no options'}")
@@ -110,7 +116,9 @@ class TrainingSettings:
             raise InputError(f"image_size must be a whole number of at least 32, got {self.image_size!r}")
 
     def model_options(self) -> dict:
-        """The architecture's own options, for models.build_model."""
+        """The architecture's own options (a custom model's `options`), for models.build_model."""
+        if is_custom(self.model):
+            return dict(self.options or {})
         return {name: getattr(self, name) for name in MODEL_OPTIONS.get(self.model, {})}
 
     @classmethod

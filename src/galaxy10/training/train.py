@@ -12,6 +12,7 @@ from galaxy10.data.download import sha256sum
 from galaxy10.data.split import load_split, split_facts
 from galaxy10.io import InputError, atomic_output
 from galaxy10.training.batches import ImageBatches, inference_batch
+from galaxy10.training.custom import file_sha256
 from galaxy10.training.checkpoint import Checkpoint, EpochSeeds
 from galaxy10.training.fine_tuning import load_body, set_body_trainable, unfreeze
 from galaxy10.training.models import build_model
@@ -45,8 +46,11 @@ def train(split, model_out, history_out, record_out=None, *, settings, seed, exp
     callbacks = _callbacks(s)
     data = {**split_facts(split), "split_sha256": sha256sum(split),
             "init_model": None if init_model is None else str(init_model),
-            "init_sha256": sha256sum(init_model) if init_model else None, "bootstrap": bootstrap}
-    resampled = ("bootstrap",) if bootstrap else ()  # the same fingerprint as before for runs that do not
+            "init_sha256": sha256sum(init_model) if init_model else None, "bootstrap": bootstrap,
+            "model_sha256": file_sha256(s.model)}
+    # the same fingerprint as before for runs that neither resample nor define their own model
+    resampled = ("bootstrap",) if bootstrap else ()
+    resampled += (data["model_sha256"],) if data["model_sha256"] else ()
     checkpoint = Checkpoint(
         Path(model_out).parent / "checkpoint", s.fingerprint(seed, data["split_sha256"], data["init_sha256"], *resampled),
         s.epochs, s.monitor if s.keep_best else None, s.min_epochs, model_callbacks=callbacks[1:],
