@@ -15,11 +15,13 @@ from galaxy10.study.differences import level_text, read_differences
 from galaxy10.study.figures import cost_plot
 from galaxy10.study.learning_curve import images_to_reach
 from galaxy10.study.robustness import worst_corruption
+from galaxy10.training.custom import is_custom
 from galaxy10.training.settings import DENSE_MODELS
 
 
 def family(model: str) -> str:
-    return "dense network" if model in DENSE_MODELS else "CNN"
+    """Dense network or CNN, the question's two families; a file.py:function model is the user's own."""
+    return "dense network" if model in DENSE_MODELS else "own model" if is_custom(model) else "CNN"
 
 
 def pareto_front(board: pd.DataFrame) -> list[str]:
