@@ -516,3 +516,28 @@ def test_your_own_model_runs_through_the_workflow_and_a_change_to_its_file_retra
         source.write("\n# a change\n")
     jobs = planned_jobs(tmp_path)
     assert jobs == {"train": 1, "predict": 1, "evaluate": 1, "figures": 1, "compare": 1, "answer": 1, "all": 1}
+
+
+@workflow
+def test_your_own_folder_of_cutouts_runs_from_a_three_line_config(tmp_path):
+    """A folder with a sub-folder per class, three classes of PNGs: the whole workflow, with those classes."""
+    from PIL import Image
+
+    from galaxy10.data.synthetic import render
+
+    names = {1: "round", 4: "edge_on", 7: "spiral"}
+    labels = np.repeat(list(names), 30)
+    for k, (image, label) in enumerate(zip(render(labels, np.random.default_rng(0)), labels)):
+        (tmp_path / "cutouts" / names[label]).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image).save(tmp_path / "cutouts" / names[label] / f"g{k:03d}.png")
+    write_config(tmp_path, small_config())  # the experiments; the data set comes from the three lines below
+    (tmp_path / "mine.yaml").write_text("dataset: mine\ndata:\n  mine: {folder: cutouts}\n")
+    snakemake(tmp_path, "--configfile", "mine.yaml")
+    out = tmp_path / "Results" / "test" / "mine"
+    board = pd.read_csv(out / "leaderboard.csv", index_col="experiment")
+    assert sorted(board.index) == sorted(EXPERIMENTS) and (board["test_images"] == 18).all()
+    record = json.loads((out / EXPERIMENTS[0] / "seed1" / "run.json").read_text())
+    assert record["class_names"] == ["edge_on", "round", "spiral"] and record["dataset"] == "mine"
+    predictions = pd.read_csv(out / EXPERIMENTS[0] / "seed1" / "predictions.csv")
+    assert [column for column in predictions if column.startswith("cal_")] == ["cal_0", "cal_1", "cal_2"]
+    assert (out / "answer.md").read_text().startswith("# The answer\n\n**Data**: `mine`, ")

@@ -5,6 +5,7 @@ import yaml
 from snakemake.utils import update_config, validate
 
 from galaxy10.data.facts import DATASETS
+from galaxy10.data.own import own_facts
 from galaxy10.training.custom import model_file
 from galaxy10.training.settings import TrainingSettings
 
@@ -70,8 +71,19 @@ wildcard_constraints:
     fraction=r"0\.\d+",
 
 
+# your own data set: any name but the Galaxy10 ones and the synthetic stand-in, described under data.<name>
+OWN = config["dataset"] not in (*DATASETS, "synthetic")
+if OWN and config["dataset"] not in config["data"]:
+    raise ValueError(
+        f"dataset: {config['dataset']!r} is not sdss, decals or synthetic, and data.{config['dataset']} "
+        "does not describe it (a folder of cutouts or an HDF5 file; docs/datasets.md)"
+    )
+
+
 def dataset_facts():
     """Class names and the image side every image must have (None: any) of the configured data set."""
+    if OWN:
+        return own_facts(config["data"][config["dataset"]])
     if config["dataset"] == "synthetic":
         like = DATASETS[config["synthetic"]["like"]]
         return {"class_names": like.class_names, "image_size": config["synthetic"]["image_size"] or like.image_size}
@@ -89,6 +101,8 @@ def source_h5(wildcards):
     """The Galaxy10-format file the split reads: rendered, a local copy, or downloaded (named as in its URL)."""
     if config["dataset"] == "synthetic":
         return rules.synthesize.output.h5
+    if OWN:
+        return config["data"][config["dataset"]].get("path") or rules.collect.output.h5
     path = config["data"][config["dataset"]]["path"]
     return path or os.path.join(DATA, os.path.basename(download_source(config["dataset"])["url"]))
 

@@ -43,14 +43,21 @@ def write_split(
 ) -> dict:
     """Write x_/y_/idx_ arrays for train, valid and test to `out`, with the data set's name and class names;
     return the part sizes. `class_names` default to the named Galaxy10 data set's; the labels must name one of them.
-    `image_size`, if given, is the image side the source must have.
+    `image_size`, if given, is the image side the source must have. A source with a `split` dataset (0 train,
+    1 valid, 2 test per image) keeps that split; the sizes, seed and stratification are then unused.
 
     Each part's rows are kept in source order, so that its images are copied in one sequential pass over the
     source, block by block, straight into the archive: memory stays flat whatever the data set's size.
     """
     class_names = DATASETS[dataset].class_names if class_names is None else class_names
     labels = load_labels(source, image_size, len(class_names))  # checks the file first
-    parts = {name: np.sort(rows) for name, rows in split_indices(labels, test_size, valid_size, seed, stratify).items()}
+    with h5py.File(source, "r") as f:
+        given = f["split"][()] if "split" in f else None  # the parts your own data set came with (data.own)
+    if given is None:
+        parts = split_indices(labels, test_size, valid_size, seed, stratify)
+    else:
+        parts = {name: np.flatnonzero(given == code) for code, name in enumerate(PARTS)}
+    parts = {name: np.sort(rows) for name, rows in parts.items()}
     with h5py.File(source, "r") as f, atomic_output(out) as tmp, zipfile.ZipFile(tmp, "w", allowZip64=True) as npz:
         for name in PARTS:
             copy_rows(f["images"], parts[name], npz, f"x_{name}")
