@@ -379,3 +379,43 @@ def test_a_bootstrap_run_records_it_and_does_not_resume_a_plain_runs_checkpoint(
     record = json.loads((tmp_path / "run.json").read_text())
     assert record["bootstrap"] is True and record["train_images"] == len(load_split(split, "train")[1])
     assert record["resumed_after_epochs"] == [] and record["epochs_run"] == 4
+
+
+DATA_PARALLEL = """
+import sys, numpy as np
+from galaxy10.training.models import load_model
+from galaxy10.training.train import train
+devices = int(sys.argv[1])
+train(sys.argv[2], sys.argv[3], sys.argv[4], settings={"model": "small_cnn", "epochs": 1, "batch_size": 32},
+      seed=5, devices=devices)
+np.save(sys.argv[5], np.concatenate([w.ravel() for w in load_model(sys.argv[3]).get_weights()]))
+"""
+
+
+@pytest.mark.slow
+def test_data_parallel_training_on_two_devices_ends_where_one_device_does(split, tmp_path):
+    """JAX on two host devices (XLA's forced CPU devices stand in for two GPUs): each batch split over both, the
+    gradients averaged; the weights after an epoch are one device's, up to float rounding."""
+    require(find_spec("jax"), "JAX", "pip install -r requirements.txt (it installs jax and jaxlib)")
+    assert len(load_split(split, "train")[1]) % 32 == 0  # whole batches: no images left out on two devices
+    weights = {}
+    for devices in (1, 2):
+        env = {**os.environ, "KERAS_BACKEND": "jax", "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+        out = tmp_path / str(devices)
+        result = subprocess.run(
+            [sys.executable, "-c", DATA_PARALLEL, str(devices), str(split), str(tmp_path / f"m{devices}.keras"),
+             str(tmp_path / f"h{devices}.csv"), str(out) + ".npy"], capture_output=True, text=True, env=env,
+            timeout=600)
+        assert result.returncode == 0, result.stderr[-3000:]
+        weights[devices] = np.load(str(out) + ".npy")
+    difference = np.abs(weights[2] - weights[1])
+    # float rounding differs with the reduction's order, and Adam divides by the root of tiny second moments
+    assert np.abs(weights[1]).max() > 0.1 and np.median(difference) < 1e-3 * np.median(np.abs(weights[1]))
+    np.testing.assert_allclose(weights[2], weights[1], rtol=1e-2, atol=1e-3)
+
+
+def test_several_devices_need_jax_and_a_batch_that_splits_evenly():
+    from galaxy10.training.train import data_parallel
+
+    with pytest.raises(InputError, match="needs the JAX backend|needs that many"):
+        data_parallel(2, 32)

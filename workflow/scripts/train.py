@@ -11,4 +11,5 @@ train(
     snakemake.input.split, out.model, out.history, out.record,
     settings=p.settings, seed=p.seed, experiment=p.experiment, provenance=p.provenance,
     init_model=snakemake.input.get("init_from") or None, bootstrap=p.bootstrap,
+    devices=max(1, snakemake.resources.gpu),  # several GPUs: data-parallel, on JAX
 )

@@ -24,12 +24,14 @@ class ImageBatches(keras.utils.PyDataset):
     epoch sees the batches it would have seen without the interruption. Training sets `epoch` from a
     callback (`follow_epochs`): Keras calls a PyDataset's own epoch hooks more often than once per epoch.
     With `corrupt` (names of data.corruptions.TRAINING), each image is corrupted with probability `corrupt_rate`,
-    seeded by (seed, epoch, batch) for the same reason.
+    seeded by (seed, epoch, batch) for the same reason. With `multiple_of` (the devices of a data-parallel run),
+    the last batch is cut to a multiple of it, so that every device gets as many images: an epoch leaves out up to
+    `multiple_of` - 1 of them.
     """
 
     def __init__(
         self, images, labels, batch_size: int, shuffle: bool = False, seed: int = 0, class_weights=None, classes=None,
-        sample=None, corrupt=(), corrupt_rate=0.5,
+        sample=None, corrupt=(), corrupt_rate=0.5, multiple_of=1,
     ):
         super().__init__()
         self.images, self.labels, self.batch_size, self.shuffle, self.seed = images, labels, batch_size, shuffle, seed
@@ -39,9 +41,11 @@ class ImageBatches(keras.utils.PyDataset):
         self.sample = np.arange(len(images)) if sample is None else np.asarray(sample)
         self._ordered_epoch, self._order = None, self.sample
         self.corrupt, self.corrupt_rate = tuple(corrupt), corrupt_rate
+        self.multiple_of = multiple_of
 
     def __len__(self):
-        return math.ceil(len(self.sample) / self.batch_size)
+        last = len(self.sample) % self.batch_size
+        return len(self.sample) // self.batch_size + (last - last % self.multiple_of > 0)
 
     def epoch_order(self, epoch):
         if self.shuffle and epoch != self._ordered_epoch:
@@ -51,6 +55,7 @@ class ImageBatches(keras.utils.PyDataset):
 
     def __getitem__(self, index):
         rows = self.epoch_order(self.epoch)[index * self.batch_size : (index + 1) * self.batch_size]
+        rows = rows[: len(rows) - len(rows) % self.multiple_of]
         images = self.images[rows]
         if self.corrupt:
             rng = np.random.default_rng((self.seed, self.epoch, index, 0xC0))

@@ -24,7 +24,7 @@ HISTORY_COLUMNS = ["loss", "accuracy", "val_loss", "val_accuracy", "lr", "second
 
 
 def train(split, model_out, history_out, record_out=None, *, settings, seed, experiment=None, provenance=None,
-          init_model=None, bootstrap=False):
+          init_model=None, bootstrap=False, devices=1):
     """Fit the model of `settings` (a TrainingSettings, or a dict of them) on the split's train part, validating
     on its valid part; the number of classes and their names are the split's.
 
@@ -36,12 +36,14 @@ def train(split, model_out, history_out, record_out=None, *, settings, seed, exp
     experiment's name, to that experiment's model with the same seed); by default `init_from` itself, if it names
     a .keras file. With `bootstrap`, the run trains on its own resample of the training part, drawn with
     replacement and seeded by `seed` (as many images), so that the seeds' spread includes the sampling of the data.
+    With `devices` > 1 (JAX only) each batch is split over that many devices (data_parallel).
 
     Training checkpoints every epoch into `checkpoint/` beside the model; a call with the same settings and
     inputs after an interrupted one goes on from the last completed epoch. The checkpoint is deleted once the
     outputs are written.
     """
     s = TrainingSettings.from_dict(settings) if isinstance(settings, dict) else settings
+    data_parallel(devices, s.batch_size)
     init_model = _init_model(s, init_model)
     callbacks = _callbacks(s)
     data = {**split_facts(split), "split_sha256": sha256sum(split),
@@ -56,7 +58,7 @@ def train(split, model_out, history_out, record_out=None, *, settings, seed, exp
         s.epochs, s.monitor if s.keep_best else None, s.min_epochs, model_callbacks=callbacks[1:],
     )
     resumed = checkpoint.load()
-    batches, valid, image_shape, scale = _batches(split, s, seed, len(data["class_names"]), bootstrap)
+    batches, valid, image_shape, scale = _batches(split, s, seed, len(data["class_names"]), bootstrap, devices)
     data["train_images"] = len(batches.sample)
     with dtype_policy(s.mixed_precision):
         if resumed:
@@ -101,16 +103,35 @@ def _callbacks(s: TrainingSettings) -> list:
     return callbacks
 
 
-def _batches(split, s: TrainingSettings, seed: int, n_classes: int, bootstrap: bool):
+def data_parallel(devices: int, batch_size: int) -> None:
+    """Train on `devices` devices at once (Keras' DataParallel, JAX only): each batch is split evenly over them and
+    their gradients averaged, so the training is the one device's (the same batch size and learning rate; see
+    docs/hpc.md for scaling them), up to float rounding."""
+    if devices == 1:
+        return
+    if keras.backend.backend() != "jax":
+        raise InputError(f"training on {devices} devices needs the JAX backend (backend: jax or auto), not "
+                         f"{keras.backend.backend()}")
+    found = keras.distribution.list_devices()
+    if len(found) < devices or batch_size % devices:
+        raise InputError(f"training on {devices} devices needs that many ({len(found)} found: {found}) and a "
+                         f"batch_size divisible by them ({batch_size})")
+    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=found[:devices]))
+
+
+def _batches(split, s: TrainingSettings, seed: int, n_classes: int, bootstrap: bool, devices: int = 1):
     """Training batches (shuffled per epoch, class-weighted, one-hot; with `bootstrap` from a seeded resample with
-    replacement) and validation batches, the image shape and the scale the model applies."""
+    replacement) and validation batches, the image shape and the scale the model applies; on several `devices`,
+    batches that split evenly over them."""
     x_train, y_train, _, scale = load_split(split, "train")
     x_valid, y_valid, _, _ = load_split(split, "valid")
     sample = bootstrap_sample(len(y_train), seed) if bootstrap else np.arange(len(y_train))
     weights = class_weights(y_train[sample], s.class_weight, n_classes)
     batches = ImageBatches(x_train, y_train, s.batch_size, shuffle=True, seed=seed, class_weights=weights,
-                           classes=n_classes, sample=sample, corrupt=s.corrupt, corrupt_rate=s.corrupt_rate)
-    valid = ImageBatches(x_valid, y_valid, inference_batch(s.batch_size, x_valid.shape[1:]), classes=n_classes)
+                           classes=n_classes, sample=sample, corrupt=s.corrupt, corrupt_rate=s.corrupt_rate,
+                           multiple_of=devices)
+    valid_batch = inference_batch(s.batch_size, x_valid.shape[1:]) // devices * devices  # even over the devices
+    valid = ImageBatches(x_valid, y_valid, valid_batch, classes=n_classes, multiple_of=devices)
     return batches, valid, x_train.shape[1:], scale
 
 
