@@ -59,3 +59,22 @@ def test_the_curve_table_and_the_images_needed_to_reach_a_score(tmp_path):
     assert images_to_reach(table, "cnn", 0.3) == 100 and images_to_reach(table, "dnn", 0.7) is None
     assert images_to_reach(table, "cnn", 0.25, "balanced_accuracy") == pytest.approx(100)
     assert isinstance(table, pd.DataFrame)
+
+
+def test_time_to_accuracy_is_the_training_until_validation_first_reaches_the_target(tmp_path):
+    from galaxy10.study.time_to_accuracy import seconds_to_reach, summary, time_to_accuracy
+
+    history = pd.DataFrame({"val_accuracy": [0.5, 0.81, 0.79, 0.9], "seconds": [10.0, 20.0, 30.0, 40.0]})
+    assert seconds_to_reach(history, 0.8) == 30 and seconds_to_reach(history, 0.85) == 100
+    assert np.isnan(seconds_to_reach(history, 0.95))
+    records = []
+    for seed, shift in ((1, 0.0), (2, -0.05)):
+        folder = tmp_path / "fast" / f"seed{seed}"
+        folder.mkdir(parents=True)
+        history.assign(val_accuracy=history["val_accuracy"] + shift, epoch=range(1, 5)).to_csv(
+            folder / "history.csv", index=False)
+        (folder / "run.json").write_text(json.dumps({"experiment": "fast", "seed": seed}))
+        records.append(folder / "run.json")
+    table = summary(time_to_accuracy(records, [0.8, 0.875]))
+    assert table.loc["fast", "seconds_to_0.8"] == np.median([30, 100]) and table.loc["fast", "seeds_reaching_0.8"] == 2
+    assert table.loc["fast", "seeds_reaching_0.875"] == 1 and table.loc["fast", "train_seconds"] == 100
