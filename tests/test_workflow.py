@@ -61,8 +61,8 @@ def planned_jobs(workdir, *args) -> dict:
 
 def rerun(runs: int) -> dict:
     """The jobs that re-training `runs` runs plans: each run's stages, then the comparison, robustness and answer."""
-    return {"train": runs, "predict": runs, "evaluate": runs, "figures": runs, "corrupted_accuracy": runs,
-            "compare": 1, "robustness": 1, "answer": 1, "all": 1}
+    return {"train": runs, "predict": runs, "evaluate": runs, "figures": runs, "saliency": runs,
+            "corrupted_accuracy": runs, "compare": 1, "robustness": 1, "answer": 1, "all": 1}
 
 
 def small_config(experiments=None, **changes) -> dict:
@@ -142,6 +142,8 @@ def check_outputs(run, gpus=0):
     assert "Holm-adjusted p" in html and "ordered by the seed ensembles' valid balanced accuracy" in html
     for figure in ("leaderboard", "differences", "per_class_recall", "robustness"):
         assert_png(run / OUT / f"{figure}.png", min_width=400)
+    for name in EXPERIMENTS:
+        assert_png(run / OUT / name / "seed1" / "saliency.png", min_width=400)
     check_robustness(run, board, images)
 
 
@@ -515,7 +517,8 @@ def test_your_own_model_runs_through_the_workflow_and_a_change_to_its_file_retra
     with open(tmp_path / "mine.py", "a") as source:
         source.write("\n# a change\n")
     jobs = planned_jobs(tmp_path)
-    assert jobs == {"train": 1, "predict": 1, "evaluate": 1, "figures": 1, "compare": 1, "answer": 1, "all": 1}
+    assert jobs == {"train": 1, "predict": 1, "evaluate": 1, "figures": 1, "saliency": 1, "compare": 1, "answer": 1,
+                    "all": 1}
 
 
 @workflow

@@ -164,7 +164,8 @@ def runs(pattern):
 
 def run_targets():
     """Every run's products, the model too, so that deleting any of them rebuilds it."""
-    products = [*rules.train.output, *rules.predict.output, *rules.evaluate.output, *rules.figures.output]
+    products = [*rules.train.output, *rules.predict.output, *rules.evaluate.output, *rules.figures.output,
+                *rules.saliency.output]
     return [path for pattern in products for path in runs(pattern)]
 
 

@@ -49,3 +49,35 @@ rule figures:
         "../../environment.yml"
     script:
         "../scripts/figures.py"
+
+
+rule saliency:
+    input:
+        model=rules.train.output.model,
+        predictions=rules.predict.output.predictions,
+        metrics=rules.evaluate.output.metrics,
+        split=rules.split.output.npz,
+    output:
+        plot=report(
+            f"{RUN}/saliency.png",
+            caption="../report/saliency.rst",
+            category="Runs",
+            subcategory="{experiment}",
+            labels={"experiment": "{experiment}", "seed": "{seed}", "figure": "what the model looked at"},
+        ),
+    log:
+        f"{RUN}/logs/saliency.log",
+    benchmark:
+        f"{RUN}/benchmarks/saliency.tsv"
+    conda:
+        "../../environment.yml"
+    threads: job_resources("predict")["threads"]
+    resources:
+        gpu=job_resources("predict")["gpu"],
+        mem_mb=job_resources("predict")["mem_mb"],
+        runtime=job_resources("predict")["runtime"],
+    params:
+        backend=config["backend"],
+        model=lambda wildcards: SETTINGS[wildcards.experiment]["model"],
+    script:
+        "../scripts/saliency.py"
