@@ -535,7 +535,7 @@ def test_your_own_folder_of_cutouts_runs_from_a_three_line_config(tmp_path):
         Image.fromarray(image).save(tmp_path / "cutouts" / names[label] / f"g{k:03d}.png")
     write_config(tmp_path, small_config())  # the experiments; the data set comes from the three lines below
     (tmp_path / "mine.yaml").write_text("dataset: mine\ndata:\n  mine: {folder: cutouts}\n")
-    snakemake(tmp_path, "--configfile", "mine.yaml")
+    snakemake(tmp_path, "--configfile", str(tmp_path / "mine.yaml"))
     out = tmp_path / "Results" / "test" / "mine"
     board = pd.read_csv(out / "leaderboard.csv", index_col="experiment")
     assert sorted(board.index) == sorted(EXPERIMENTS) and (board["test_images"] == 18).all()
