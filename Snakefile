@@ -17,6 +17,7 @@ include: "workflow/rules/predict.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/robustness.smk"
+include: "workflow/rules/sweep.smk"
 include: "workflow/rules/compare.smk"
 include: "workflow/rules/learning_curve.smk"
 include: "workflow/rules/classify.smk"
@@ -37,4 +38,5 @@ rule all:
         rules.answer.output,
         curve_targets(),
         robustness_targets(),
+        sweep_targets(),
         classify_targets(),

@@ -9,6 +9,7 @@ import pytest
 
 from galaxy10.data.facts import SDSS_CLASS_NAMES
 from galaxy10.evaluation.metrics import compute_metrics
+from galaxy10.io import InputError
 from galaxy10.study.answer import pareto_front, write_answer
 from galaxy10.study.compare import write_comparison
 from galaxy10.study.differences import differences, level_text
@@ -243,3 +244,32 @@ def test_the_leaderboard_has_each_experiments_corruption_errors_against_the_refe
     assert board.loc["strong", "relative_mce_mean"] == pytest.approx(0.1 / 0.4)  # drops of 1.2 × its error
     assert board.loc["strong", "mce_mean"] < 0.5
     assert "mCE, relative mCE" in (three[0] / "board.html").read_text()
+
+
+def test_a_sweep_is_its_grid_or_a_seeded_sample_of_it():
+    from galaxy10.study.sweep import sweep_points
+
+    values = {"model": "small_cnn", "epochs": 3, "sweep": {"learning_rate": [1e-3, 2e-3], "weight_decay": [0, .05, .1]}}
+    points = sweep_points(values)
+    assert len(points) == 6 and points[0] == {"model": "small_cnn", "epochs": 3, "learning_rate": 1e-3,
+                                              "weight_decay": 0}
+    sample = sweep_points({**values, "sweep_points": 4, "sweep_seed": 1})
+    assert len(sample) == 4 and all(point in points for point in sample)
+    assert sample == sweep_points({**values, "sweep_points": 4, "sweep_seed": 1})
+    with pytest.raises(InputError, match="non-empty lists"):
+        sweep_points({**values, "sweep": {"learning_rate": 0.1}})
+
+
+def test_the_sweeps_winner_is_the_best_on_validation_even_where_the_test_part_disagrees(tmp_path):
+    from galaxy10.study.sweep import write_sweep
+
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, 10, N)
+    records = []
+    for k, (rate, test, valid) in enumerate(((1e-3, 0.9, 0.6), (2e-3, 0.6, 0.85), (4e-3, 0.7, 0.7)), start=1):
+        record, _ = fake_run(tmp_path / f"s-sweep0{k}" / "seed1", f"s-sweep0{k}", 1, labels, test, rng, valid)
+        record.write_text(json.dumps(json.loads(record.read_text()) | {"settings": {"learning_rate": rate}}))
+        records.append(record)
+    table = write_sweep(records, ["learning_rate"], "balanced_accuracy", tmp_path / "sweep.csv", tmp_path / "c.json")
+    assert list(table["point"]) == ["s-sweep02", "s-sweep03", "s-sweep01"] and table["chosen"].tolist()[0]
+    assert json.loads((tmp_path / "c.json").read_text()) == {"point": "s-sweep02", "settings": {"learning_rate": 2e-3}}

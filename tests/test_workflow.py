@@ -544,3 +544,16 @@ def test_your_own_folder_of_cutouts_runs_from_a_three_line_config(tmp_path):
     predictions = pd.read_csv(out / EXPERIMENTS[0] / "seed1" / "predictions.csv")
     assert [column for column in predictions if column.startswith("cal_")] == ["cal_0", "cal_1", "cal_2"]
     assert (out / "answer.md").read_text().startswith("# The answer\n\n**Data**: `mine`, ")
+
+
+@workflow
+def test_a_sweep_trains_each_point_with_the_first_seed_then_the_experiment_with_the_choice(tmp_path):
+    swept = {**SMALL["experiments"]["seed_dnn"], "sweep": {"learning_rate": [1e-3, 2e-3], "batch_size": [32, 64]},
+             "sweep_points": 3}
+    write_config(tmp_path, small_config({"seed_dnn": SMALL["experiments"]["seed_dnn"], "swept": swept}))
+    jobs = planned_jobs(tmp_path)
+    assert jobs["train"] == 2 * len(SEEDS) + 3 and jobs["sweep"] == 1
+    result = snakemake(tmp_path, "--dry-run", "--printshellcmds", str(OUT / "swept" / "seed2" / "model.keras"))
+    planned = result.stdout + result.stderr
+    assert "swept/chosen.json" in planned and "swept-sweep03/seed1/run.json" in planned
+    assert "swept-sweep01/seed2" not in planned  # the points train with the first seed only

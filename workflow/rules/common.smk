@@ -7,6 +7,7 @@ from snakemake.utils import update_config, validate
 from galaxy10.data.facts import DATASETS
 from galaxy10.data.own import own_facts
 from galaxy10.training.custom import model_file
+from galaxy10.study.sweep import SWEEP_KEYS, point_name, sweep_points
 from galaxy10.training.settings import TrainingSettings
 
 
@@ -29,7 +30,18 @@ SEEDS = config["seeds"]
 EXPERIMENTS = config["run"] or list(config["experiments"])  # the ones to run
 if unknown := sorted(set(EXPERIMENTS) - set(config["experiments"])):
     raise ValueError(f"run: {unknown} not in experiments; choose from {sorted(config['experiments'])}")
-SETTINGS = {name: TrainingSettings.from_dict(values).to_dict() for name, values in config["experiments"].items()}
+SETTINGS = {
+    name: TrainingSettings.from_dict({k: v for k, v in values.items() if k not in SWEEP_KEYS}).to_dict()
+    for name, values in config["experiments"].items()
+}
+# sweeps: each point of a swept experiment is an experiment of its own, trained with the first seed; the
+# experiment then trains with the point chosen on validation (study.sweep)
+SWEPT = {name: values for name, values in config["experiments"].items() if values.get("sweep")}
+POINTS = {}
+for name, values in SWEPT.items():
+    for k, point in enumerate(sweep_points(values), start=1):
+        POINTS.setdefault(name, []).append(point_name(name, k))
+        SETTINGS[point_name(name, k)] = TrainingSettings.from_dict(point).to_dict()
 
 
 def upstream(name, seen=()):
@@ -47,6 +59,7 @@ def upstream(name, seen=()):
 # the experiments to run, the ones they start from, and the one `classify.model` names
 CLASSIFIED_BY = [config["classify"]["model"]] if config["classify"]["model"] in SETTINGS else []
 TRAINED = list(dict.fromkeys(each for name in EXPERIMENTS + CLASSIFIED_BY for each in [name, *upstream(name)]))
+TRAINED += [point for name in TRAINED for point in POINTS.get(name, [])]
 
 
 # what the seeds' spread holds, for the answer
@@ -128,6 +141,21 @@ def custom_model_file(wildcards):
     return str(path) if path else []
 
 
+def chosen_settings(wildcards):
+    """The settings a swept experiment's sweep chose (chosen.json), an input of its runs; none for others."""
+    return f"{DATA}/{wildcards.experiment}/chosen.json" if wildcards.experiment in SWEPT else []
+
+
+def sweep_runs(wildcards, pattern):
+    """`pattern` for every point of the swept experiment, with the first seed."""
+    return expand(pattern, experiment=POINTS[wildcards.experiment], seed=SEEDS[0])
+
+
+def sweep_targets():
+    """Each swept experiment's sweep table, figure and choice."""
+    return [path for name in EXPERIMENTS if name in SWEPT for path in expand(rules.sweep.output, experiment=name)]
+
+
 def job_resources(rule_name):
     return config["resources"][rule_name]
 
@@ -164,8 +192,13 @@ def runs(pattern):
 
 def run_targets():
     """Every run's products, the model too, so that deleting any of them rebuilds it."""
-    products = [*rules.train.output, *rules.predict.output, *rules.evaluate.output, *rules.figures.output,
-                *rules.saliency.output]
+    products = [
+        *rules.train.output,
+        *rules.predict.output,
+        *rules.evaluate.output,
+        *rules.figures.output,
+        *rules.saliency.output,
+    ]
     return [path for pattern in products for path in runs(pattern)]
 
 

@@ -25,6 +25,7 @@ use rule train as train_on_subset with:
         split=rules.subsample.output.npz,
         init_from=init_model,
         model_file=custom_model_file,
+        chosen=chosen_settings,
     output:
         model=f"{CURVE_RUN}/model.keras",
         history=f"{CURVE_RUN}/history.csv",

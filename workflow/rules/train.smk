@@ -3,6 +3,7 @@ rule train:
         split=rules.split.output.npz,
         init_from=init_model,
         model_file=custom_model_file,
+        chosen=chosen_settings,
     output:
         model=f"{RUN}/model.keras",
         history=f"{RUN}/history.csv",

@@ -4,12 +4,17 @@ redirect_output(snakemake.log[0])
 p = snakemake.params
 # before anything imports keras; `auto` depends on the model and on the GPUs this job got (a profile may add them)
 use_backend(choose_backend(p.backend, p.settings["model"], snakemake.resources.gpu), snakemake.threads)
+import json
+
 from galaxy10.training.train import train
 
 out = snakemake.output
+settings = p.settings
+if snakemake.input.get("chosen"):  # a swept experiment: the settings its sweep chose on validation
+    settings = {**settings, **json.loads(open(snakemake.input.chosen).read())["settings"]}
 train(
     snakemake.input.split, out.model, out.history, out.record,
-    settings=p.settings, seed=p.seed, experiment=p.experiment, provenance=p.provenance,
+    settings=settings, seed=p.seed, experiment=p.experiment, provenance=p.provenance,
     init_model=snakemake.input.get("init_from") or None, bootstrap=p.bootstrap,
     devices=max(1, snakemake.resources.gpu),  # several GPUs: data-parallel, on JAX
 )

@@ -125,3 +125,23 @@ def robustness_plot(curves: pd.DataFrame, out):
         ax.axis("off")
     axes.flat[0].legend(loc="lower left", fontsize=7)
     save(fig, out)
+
+
+def sweep_plot(table: pd.DataFrame, swept, out):
+    """A panel per swept setting: each point's validation score (the criterion's) against the setting's value, a
+    log axis for positive numbers spanning more than tenfold, the chosen point ringed."""
+    criterion = table["selection_criterion"].iloc[0]
+    fig, axes = plt.subplots(1, len(swept), figsize=(4.2 * len(swept), 3.6), squeeze=False, layout="constrained")
+    for ax, key in zip(axes.flat, swept):
+        values = table[key]
+        numeric = pd.api.types.is_numeric_dtype(values)
+        x = values if numeric else values.astype(str)
+        ax.plot(x, table[criterion], "o", alpha=0.8)
+        ax.plot(x[table["chosen"]], table.loc[table["chosen"], criterion], "o", markersize=14, fillstyle="none",
+                color="black", label="chosen")
+        if numeric and (values > 0).all() and values.max() > 10 * values.min():
+            ax.set_xscale("log")
+        ax.set(xlabel=key, ylabel=criterion.replace("_", " "))
+        ax.grid(alpha=0.3)
+    axes.flat[0].legend(loc="best", fontsize=8)
+    save(fig, out)
