@@ -34,3 +34,13 @@ def small_h5(tmp_path_factory):
     path = tmp_path_factory.mktemp("data") / "Galaxy10.h5"
     write_synthetic(path, 400, seed=3)
     return path
+
+
+@pytest.fixture(scope="session")
+def split(small_h5, tmp_path_factory):
+    """The default split of small_h5 (seed 0), shared read-only by the tests."""
+    from galaxy10.data.split import write_split
+
+    path = tmp_path_factory.mktemp("split") / "split.npz"
+    write_split(small_h5, path, seed=0)
+    return path

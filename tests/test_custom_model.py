@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from galaxy10.classify.cli import main as classify
-from galaxy10.data.split import load_split, write_split
+from galaxy10.data.split import load_split
 from galaxy10.evaluation.predict import predict
 from galaxy10.io import InputError
 from galaxy10.training.models import build_model
@@ -17,13 +17,6 @@ from galaxy10.training.settings import TrainingSettings
 from galaxy10.training.train import train
 
 EXAMPLE = Path(__file__).parents[1] / "docs" / "examples" / "my_model.py"
-
-
-@pytest.fixture(scope="module")
-def split(small_h5, tmp_path_factory):
-    path = tmp_path_factory.mktemp("split") / "split.npz"
-    write_split(small_h5, path, seed=0)
-    return path
 
 
 def test_the_documented_example_trains_predicts_and_classifies(split, tmp_path):

@@ -4,17 +4,10 @@
 import numpy as np
 import pytest
 
-from galaxy10.data.split import load_split, write_split
+from galaxy10.data.split import load_split
 from galaxy10.evaluation.saliency import input_gradients, randomised_copy, rank_correlation, smoothgrad
 from galaxy10.training.models import build_model, load_model
 from galaxy10.training.train import train
-
-
-@pytest.fixture(scope="module")
-def split(small_h5, tmp_path_factory):
-    path = tmp_path_factory.mktemp("split") / "split.npz"
-    write_split(small_h5, path, seed=0)
-    return path
 
 
 def test_the_gradients_are_the_backends_and_match_finite_differences():

@@ -19,15 +19,8 @@ from galaxy10.io import InputError
 from galaxy10.evaluation.predict import predict
 from galaxy10.runtime import use_backend
 from galaxy10.training.settings import TrainingSettings
-from galaxy10.data.split import load_split, write_split
+from galaxy10.data.split import load_split
 from galaxy10.training.train import train
-
-
-@pytest.fixture(scope="module")
-def split(small_h5, tmp_path_factory):
-    path = tmp_path_factory.mktemp("split") / "split.npz"
-    write_split(small_h5, path, seed=0)
-    return path
 
 
 def test_plateau_callback_cuts_the_rate_and_history_records_it(split, tmp_path):
