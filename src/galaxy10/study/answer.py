@@ -150,8 +150,10 @@ def _robustness(board, curves, reference) -> str:
             f"galaxies (robustness.csv, the figure): `{worst}` hurts most, on average over the experiments; under "
             f"it the chosen `{name}` goes from {_f(chosen.loc[0, 'accuracy_mean'])} clean to "
             f"{_f(chosen.loc[chosen.index.max(), 'accuracy_mean'])} at its strongest.")
-    if board["relative_mce_mean"].isna().all():
+    if reference not in board.index:
         return text + f" `{reference}` was not run, so there is no mean corruption error relative to it."
+    if board["relative_mce_mean"].isna().all():
+        return text + f" `{reference}` hardly degrades under any corruption, so no error is relative to its drop."
     least = board["relative_mce_mean"].idxmin()
     return text + (f" Degrading least from its own clean accuracy is `{least}`, relative mCE "
                    f"{_f(board.loc[least, 'relative_mce_mean'])} (`{reference}`: 1); the chosen method's is "
