@@ -109,7 +109,8 @@ def _write_table(nets, items, out, class_names, tta, batch_size, progress, sheet
 def classify_with_runs(model_paths, inputs, table_out, sheet_out, leaderboard=None, tta=False, shown=None) -> dict:
     """The workflow's classify stage: the given runs' models as one ensemble, each with the temperature its run
     fitted (calibration.json beside it) and the class names its run recorded, FITS under the display `shown`
-    (`kind:first:second`; None: their data set's); with a `leaderboard`, only the runs of its best experiment. Writes `table_out` and `sheet_out`, which must share a folder."""
+    (`kind:first:second`; None: their data set's); with a `leaderboard`, only the runs of its best experiment.
+    Writes `table_out` and `sheet_out`, which must share a folder."""
     if Path(table_out).parent != Path(sheet_out).parent:
         raise ValueError(f"{table_out} and {sheet_out} must be in one folder")
     if leaderboard is not None:

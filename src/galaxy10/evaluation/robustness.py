@@ -1,5 +1,6 @@
-"""A run's accuracy (corrupted_accuracy.csv) on the corrupted test set (data.corrupted_set): one row per corruption and severity, the clean
-images as severity 0, all on the same galaxies, so that every drop is the corruption's alone."""
+"""A run's accuracy on the corrupted test set (data.corrupted_set), corrupted_accuracy.csv: one row per corruption
+and severity, the clean images as severity 0, all on the same galaxies, so that every drop is the corruption's
+alone."""
 
 import numpy as np
 import pandas as pd

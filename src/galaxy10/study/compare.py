@@ -103,7 +103,8 @@ def leaderboard_html(board: pd.DataFrame, diffs: pd.DataFrame) -> str:
     shown["ECE raw → calibrated"] = [f"{r:.3f} → {c:.3f}" for r, c in zip(board["ece_raw_mean"],
                                                                           board["ece_calibrated_mean"])]
     if "mce_mean" in board:
-        shown["mCE, relative mCE"] = [f"{m:.2f}, {r:.2f}" for m, r in zip(board["mce_mean"], board["relative_mce_mean"])]
+        shown["mCE, relative mCE"] = [f"{m:.2f}, {r:.2f}"
+                                      for m, r in zip(board["mce_mean"], board["relative_mce_mean"])]
     shown["collapsed seeds"] = board["collapsed_seeds"]
     html = (TABLE_STYLE + f"<h3>Leaderboard, ordered by the seed ensembles' {criterion.replace('_', ' ')} (validation "
             "part); every other score is the test part's</h3>\n" + shown.to_html(border=0, float_format="%.1f"))
