@@ -7,6 +7,8 @@ Keras 3 has no backend-neutral gradient, so `input_gradients` asks the backend i
 GradientTape, jax.grad, or torch's autograd).
 """
 
+import textwrap
+
 import keras
 import numpy as np
 from scipy.stats import spearmanr
@@ -76,7 +78,7 @@ def saliency_figure(model_path, predictions_csv, split, metrics_json, out, per_k
     wrong = table.index[table["predict"] != table["test"]][:per_kind]
     chosen = np.concatenate([right, wrong]).astype(int)
     names = _class_names(metrics_json)
-    fig, axes = plt.subplots(2, max(1, len(chosen)), figsize=(2.0 * max(1, len(chosen)), 4.6), squeeze=False)
+    fig, axes = plt.subplots(2, max(1, len(chosen)), figsize=(2.2 * max(1, len(chosen)), 5.0), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     if len(chosen):
@@ -85,7 +87,7 @@ def saliency_figure(model_path, predictions_csv, split, metrics_json, out, per_k
         for column, (k, image, saliency) in enumerate(zip(chosen, images, maps)):
             axes[0, column].imshow(image)
             verdict = "right" if k in right else "wrong"
-            axes[0, column].set_title(f"{verdict}: {names[table['test'][k]]}\n→ {names[table['predict'][k]]}",
-                                      fontsize=7)
+            title = f"{verdict}: {names[table['test'][k]]} → {names[table['predict'][k]]}"
+            axes[0, column].set_title(textwrap.fill(title, 24), fontsize=7)
             axes[1, column].imshow(saliency, cmap="inferno")
     save(fig, out)
