@@ -132,6 +132,9 @@ def test_the_docs_tables_are_written_from_the_results_folder(three, capsys):
             f"[{expected['balanced_accuracy_low']:+.3f}, {expected['balanced_accuracy_high']:+.3f}] | "
             f"{expected['mcnemar_p']:.2g} | {expected['mcnemar_p_holm']:.2g} | different |") in lines
     assert "| experiment | against | Δ accuracy [98.33% interval] |" in "\n".join(lines)
+    robust = lines[lines.index("| experiment | clean | noise | jpeg | mCE | relative mCE |"):]
+    strong = pd.read_csv(tmp_path / "leaderboard.csv", index_col="experiment").loc["strong"]
+    assert f"| strong | 0.900 | 0.83 | 0.86 | {strong['mce_mean']:.2f} | 0.25 |" in robust  # mean drop 0.072
 
 
 def test_collapsed_runs_are_counted(tmp_path):

@@ -3,7 +3,8 @@ regenerated, never typed:
 
     python -m galaxy10.study.tables Results/quick/synthetic
 
-prints where the numbers come from (data set, images, seeds, backends), the leaderboard and the differences."""
+prints where the numbers come from (data set, images, seeds, backends), the leaderboard, the differences and, with
+the robustness benchmark, the accuracy under each corruption."""
 
 import argparse
 import json
@@ -71,6 +72,25 @@ def differences_table(folder) -> str:
     return markdown(shown)
 
 
+def robustness_table(folder) -> str:
+    """Per experiment: clean accuracy on the corrupted set's galaxies, the accuracy under each corruption (mean
+    over its five severities and the seeds), mCE and relative mCE (the leaderboard's); empty without the benchmark."""
+    path = Path(folder) / "robustness.csv"
+    if not path.is_file():
+        return ""
+    curves = pd.read_csv(path)
+    clean = curves[curves["severity"] == 0].groupby("experiment")["accuracy_mean"].first()
+    by_corruption = curves[curves["severity"] > 0].pivot_table(index="experiment", columns="corruption",
+                                                              values="accuracy_mean", sort=False)
+    board = pd.read_csv(Path(folder) / "leaderboard.csv", index_col="experiment")
+    shown = pd.DataFrame({"experiment": board.index, "clean": clean.reindex(board.index).map("{:.3f}".format).values})
+    for name in by_corruption.columns:
+        shown[name] = by_corruption[name].reindex(board.index).map("{:.2f}".format).values
+    shown["mCE"] = board["mce_mean"].map("{:.2f}".format).values
+    shown["relative mCE"] = board["relative_mce_mean"].map("{:.2f}".format).values
+    return markdown(shown)
+
+
 def provenance(folder) -> str:
     """One sentence on what the tables were made from, read from the runs' records and metrics."""
     records = [read_record(path) for path in sorted(Path(folder).glob("*/seed*/run.json"))]
@@ -90,7 +110,8 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder", type=Path, help="a <results>/<dataset> folder with a leaderboard.csv")
     args = parser.parse_args(argv)
-    print(provenance(args.folder), "", leaderboard_table(args.folder), "", differences_table(args.folder), sep="\n")
+    print(provenance(args.folder), "", leaderboard_table(args.folder), "", differences_table(args.folder), "",
+          robustness_table(args.folder), sep="\n")
 
 
 if __name__ == "__main__":
