@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from galaxy10.data.stretch import SOFTENING, display, flux, sky_sigma
+from galaxy10.data.stretch import MAXIMUM, SOFTENING, display, flux, sky_sigma
 
 GAIN = 4.0  # counts per photo-electron of the stand-in's renderer: the source's own Poisson noise
 SEVERITIES = (1, 2, 3, 4, 5)
@@ -85,7 +85,7 @@ def stretch(images, softening, rng):
     square root."""
     fluxes = np.maximum(flux(images), 0)
     if softening == "sqrt":
-        return np.clip(np.rint(np.sqrt(fluxes / 3000.0) * 255), 0, 255).astype(np.uint8)
+        return np.clip(np.rint(np.sqrt(fluxes / MAXIMUM) * 255), 0, 255).astype(np.uint8)
     return display(fluxes, softening)
 
 
