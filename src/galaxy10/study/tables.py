@@ -99,7 +99,7 @@ def provenance(folder) -> str:
     metrics = json.loads((Path(folder) / records[0]["experiment"] / f"seed{records[0]['seed']}" / "metrics.json")
                          .read_text())
     source = records[0].get("provenance", {}).get("source", {})
-    images = f"{source['n_images']:,} images" if "n_images" in source else "all its images"
+    images = f"{source['n_images']:,} images" if source.get("n_images") else "all its images"
     seeds = sorted({record["seed"] for record in records})
     backends = sorted({f"{record['experiment']}: {record['backend']}" for record in records})
     return (f"Data set `{records[0]['dataset']}` ({images}), {metrics['n_test']:,} test images, seeds {seeds}; "
