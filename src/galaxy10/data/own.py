@@ -19,7 +19,7 @@ import h5py
 import numpy as np
 import pandas as pd
 
-from galaxy10.data.cutouts import Item, input_files, read_batches
+from galaxy10.data.cutouts import FITS_SUFFIX, Item, input_files, read_batches
 from galaxy10.data.fits import LUPTON
 from galaxy10.io import InputError, atomic_output
 
@@ -89,8 +89,7 @@ def collect(source: dict, out, image_size: int, class_names) -> int:
     how many images."""
     where = source.get("labels") or source["folder"]
     table = _checked_table(listing(source), class_names, str(where))
-    items = [Item(name, kind="fits" if name.lower().endswith((".fits", ".fit", ".fts", ".fits.gz")) else "picture")
-             for name in table["file"]]
+    items = [Item(name, kind="fits" if FITS_SUFFIX.search(name) else "picture") for name in table["file"]]
     with atomic_output(out) as tmp, h5py.File(tmp, "w") as f:
         images = f.create_dataset("images", (len(items), image_size, image_size, 3), np.uint8)
         start, unreadable = 0, []

@@ -14,6 +14,7 @@ import pandas as pd
 from galaxy10.io import InputError, atomic_output
 from galaxy10.study.compare import ensembles, load_runs
 from galaxy10.study.selection import rank, validation_scores
+from galaxy10.training.record import read_record
 
 SWEEP_KEYS = ("sweep", "sweep_points", "sweep_seed")
 
@@ -42,8 +43,7 @@ def choose(records, swept: list[str], select_by: str) -> pd.DataFrame:
     runs = load_runs(records)
     scores = validation_scores(ensembles(runs, "valid"))
     order = rank(scores, select_by)
-    settings = {row.experiment: json.loads(Path(row.folder, "run.json").read_text())["settings"]
-                for row in runs.itertuples()}
+    settings = {row.experiment: read_record(Path(row.folder, "run.json"))["settings"] for row in runs.itertuples()}
     table = pd.DataFrame([{"point": name, **{key: settings[name][key] for key in swept},
                            **{f"valid_{score}": scores.loc[name, score] for score in scores}} for name in order])
     table["chosen"] = [k == 0 for k in range(len(table))]
