@@ -16,7 +16,7 @@ import slurm_cluster
 from bad_inputs import BAD_FILES
 from conftest import require
 from test_crash import assert_same, table_of
-from test_workflow import EXPERIMENTS, OUT, REPO, SEEDS, check_outputs, small_config, write_config
+from test_workflow import EXPERIMENTS, NO_ROBUSTNESS, OUT, REPO, SEEDS, check_outputs, small_config, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -75,13 +75,14 @@ def calm_run(cluster, tmp_path_factory):
 
 
 def cluster_config() -> dict:
-    config = small_config()
+    config = small_config(robustness=NO_ROBUSTNESS)  # each job costs a status check; robustness is tested locally
     config["resources"]["train"].update(threads=1, gpu=0)  # two trainings side by side; GPUs from the profile
     return config
 
 
 def test_workflow_runs_on_slurm_with_gpu_jobs_on_gpus(calm_run):
-    check_outputs(calm_run, gpus=1)  # the profile gives train and predict a GPU each: JAX under backend auto
+    # the profile gives train and predict a GPU each: JAX under backend auto
+    check_outputs(calm_run, gpus=1, robustness=False)
     jobs = submitted_jobs(calm_run)
     runs = len(EXPERIMENTS) * len(SEEDS)
     for rule in ("train", "predict"):
