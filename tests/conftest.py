@@ -10,11 +10,17 @@ from galaxy10.data.synthetic import write_synthetic  # noqa: E402
 UNDER_CI = os.environ.get("CI") == "true"
 
 
+# The longest files, first: the two test processes (pyproject.toml) start on them, and the short ones fill in.
+LONGEST_FIRST = ("test_slurm.py", "test_workflow.py", "test_crash.py", "test_training.py")
+
+
 def pytest_collection_modifyitems(items):
     """A test that runs Snakemake is slow too, so that `-m "not slow"` runs no Snakemake at all."""
     for item in items:
         if item.get_closest_marker("workflow"):
             item.add_marker(pytest.mark.slow)
+    rank = {name: n for n, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
 
 
 def require(met, prerequisite: str, how: str) -> None:

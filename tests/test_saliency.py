@@ -21,7 +21,8 @@ def test_the_gradients_are_the_backends_and_match_finite_differences():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("model, epochs", [("seed_dnn", 6), ("small_cnn", 4), ("d4_cnn", 4)])
+@pytest.mark.parametrize("model, epochs", [("seed_dnn", 6), ("galaxy10_cnn", 4), ("small_cnn", 4), ("resnet", 4),
+                                           ("d4_cnn", 4)])
 def test_the_maps_depend_on_the_learned_weights(split, tmp_path, model, epochs):
     """Maps of the trained model and of the same network with fresh weights share far less of their ranking than
     two maps of the trained model made with other noise: the maps come from what the model learned."""
