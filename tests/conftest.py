@@ -15,7 +15,8 @@ LONGEST_FIRST = ("test_slurm.py", "test_workflow.py", "test_crash.py", "test_tra
 
 
 def pytest_collection_modifyitems(items):
-    """A test that runs Snakemake is slow too, so that `-m "not slow"` runs no Snakemake at all."""
+    """A test that runs Snakemake is slow too, so that `-m "not slow"` runs no Snakemake at all; the longest
+    files run first."""
     for item in items:
         if item.get_closest_marker("workflow"):
             item.add_marker(pytest.mark.slow)
