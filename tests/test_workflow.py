@@ -393,7 +393,7 @@ def test_a_config_file_given_on_the_command_line_runs_only_its_experiments(tmp_p
 
 @workflow
 def test_a_decals_like_run_names_decals_classes_everywhere(tmp_path):
-    config = small_config({"seed_dnn": {"model": "seed_dnn", "epochs": 1}}, seeds=[1], robustness=NO_ROBUSTNESS)
+    config = small_config({"seed_dnn": {"model": "seed_dnn", "epochs": 1}}, seeds=[1])  # robustness at 48 px too
     config["synthetic"] = {"like": "decals", "n_images": 300, "image_size": 48}
     write_config(tmp_path, config)
     snakemake(tmp_path)
