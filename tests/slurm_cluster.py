@@ -117,7 +117,8 @@ def _write_conf(workdir: pathlib.Path, gpus: int, gpu_model: str) -> None:
         "SelectTypeParameters=CR_Core_Memory",
         # else a job without --mem takes all the node's memory and jobs run one at a time
         f"DefMemPerCPU={min(1024, int(fields['RealMemory']) // int(fields['CPUs']))}",
-        "MinJobAge=300",  # finished jobs stay visible to squeue, the plugin's status check
+        "MinJobAge=3600",  # finished jobs stay visible to squeue (the plugin's status check) and to the tests,
+        # which read every job's record after a run that takes longer than 5 minutes on a loaded machine
         "ReturnToService=2",  # a node left DOWN comes back when slurmd registers
         "MailProg=/bin/true",  # no mail here; silences a startup error
         "PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP",
