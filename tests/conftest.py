@@ -10,7 +10,7 @@ from galaxy10.data.synthetic import write_synthetic  # noqa: E402
 UNDER_CI = os.environ.get("CI") == "true"
 
 
-# The longest files, first: with `pytest -n 2` (pyproject.toml) both processes start on them, the short ones fill in.
+# The longest files, first, so that a run cut short by a time limit has tried the ones most likely to hit it.
 LONGEST_FIRST = ("test_slurm.py", "test_workflow.py", "test_crash.py", "test_training.py")
 
 
