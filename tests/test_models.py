@@ -16,6 +16,23 @@ def test_small_cnn_parameter_count_worked_by_hand():
     assert build_model("small_cnn", (69, 69, 3), 10, 1 / 255).count_params() == convolutions + batch_norm + 128 * 10 + 10
 
 
+def multiply_adds(model) -> int:
+    """Per image, of the model's convolutions: output pixels × kernel × input channels × filters."""
+    return sum(int(np.prod(layer.output.shape[1:3])) * int(np.prod(layer.kernel.shape)) for layer in model.layers
+               if isinstance(layer, keras.layers.Conv2D))
+
+
+def test_small_cnn_with_a_strided_stem_keeps_its_parameters_at_a_quarter_of_the_work():
+    plain = build_model("small_cnn", (69, 69, 3), 10, 1 / 255)
+    strided = build_model("small_cnn", (69, 69, 3), 10, 1 / 255, stem_stride=2)
+    assert strided.count_params() == plain.count_params()
+    first = [layer for layer in strided.layers if isinstance(layer, keras.layers.Conv2D)][0]
+    assert first.strides == (2, 2) and first.output.shape[1:3] == (35, 35)
+    assert round(multiply_adds(plain) / 1e6, 1) == 56.2 and round(multiply_adds(strided) / 1e6, 1) == 13.5
+    with pytest.raises(InputError, match="stem_stride"):
+        build_model("resnet", (69, 69, 3), 10, 1 / 255, stem_stride=2)
+
+
 @pytest.mark.parametrize("name", ["seed_dnn", "small_cnn"])
 def test_model_takes_uint8_images_and_scales_them_itself(name):
     model = build_model(name, (69, 69, 3), 10, 1 / 255)

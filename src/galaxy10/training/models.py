@@ -53,16 +53,17 @@ def galaxy10_cnn():
     ]
 
 
-def small_cnn():
+def small_cnn(input_shape, stem_stride: int):
     """Four batch-normalised 3×3 conv blocks (32-64-128-128) with max-pooling, then global average pooling
     and dropout: few parameters (243,178), no dense layer on the full image, so it learns shapes wherever
-    they are."""
+    they are. With `stem_stride` 2 the first convolution samples every other pixel, so that every later block sees
+    a quarter of the pixels: 13.5 M multiply-adds per 69×69 image instead of 56 M, the same parameters."""
 
-    def block(filters):
-        return [layers.Conv2D(filters, 3, padding="same", use_bias=False), batch_norm(), layers.ReLU()]
+    def block(filters, stride=1):
+        return [layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False), batch_norm(), layers.ReLU()]
 
     return [
-        *block(32),
+        *block(32, stem_stride),
         layers.MaxPooling2D(2),
         *block(64),
         layers.MaxPooling2D(2),

@@ -17,6 +17,7 @@ APPLICATIONS = ("ResNet50V2", "EfficientNetV2B0", "ConvNeXtTiny")  # keras.appli
 DENSE_MODELS = ("seed_dnn", "deep_dnn")  # the dense networks; every other model is a CNN
 # The settings only some architectures take, with their defaults (models.build_model takes them).
 MODEL_OPTIONS = {
+    "small_cnn": {"stem_stride": 1},
     "resnet": {"width": 32, "depth": 2},
     "d4_cnn": {"width": 4},
     **{name: {"image_size": 128, "weights": None} for name in APPLICATIONS},
@@ -44,6 +45,7 @@ class TrainingSettings:
     class_weight: str | None = None
     jit_compile: bool | str = "auto"
     steps_per_execution: int = 16
+    stem_stride: int | None = None  # small_cnn's
     width: int | None = None  # resnet's and d4_cnn's
     depth: int | None = None  # resnet's
     image_size: int | None = None  # keras.applications'
@@ -109,7 +111,7 @@ class TrainingSettings:
         for name, default in defaults.items():
             if getattr(self, name) is None:
                 object.__setattr__(self, name, default)
-        for name in ("width", "depth"):
+        for name in ("stem_stride", "width", "depth"):
             if name in defaults and not (_whole(getattr(self, name)) and getattr(self, name) >= 1):
                 raise InputError(f"{name} must be a whole number of at least 1, got {getattr(self, name)!r}")
         if "image_size" in defaults and not (_whole(self.image_size) and self.image_size >= 32):

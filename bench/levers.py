@@ -1,0 +1,139 @@
+"""The levers of the CNN recipe's speed, each measured against today's recipe in one run, one seed, one machine:
+seconds per epoch, training seconds until the validation accuracy first reaches each target, the best validation
+accuracy, and the kept model's test accuracy and balanced accuracy (reported, never used to choose). Prints
+numbers, asserts nothing.
+
+    .venv/bin/python bench/levers.py                                  # every lever, full-size synthetic set
+    .venv/bin/python bench/levers.py --epochs 1                       # seconds per epoch only, quickly
+    .venv/bin/python bench/levers.py --variants today fast --n-images 3000 --data-seed 5
+
+Each variant is config/config.yaml's `small_cnn` (today's recipe) with a few settings changed, trained through
+the project's train() in a fresh process (so one variant's dtype policy or compiled graphs never reach the next),
+on a synthetic set rendered once into a temporary folder (or `--split`, any split file). `--recipe` takes another
+experiment of a config as the base. The network levers are bench/lever_models.py's knobs.
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+from time_to_accuracy import matmul_gflops  # bench/ is on the path when a script of it runs
+
+REPO = Path(__file__).resolve().parents[1]
+KNOBBED = str(REPO / "bench" / "lever_models.py") + ":knobbed_cnn"
+SHORT = {"epochs": 10, "warmup_epochs": 1, "min_epochs": 5}  # half the epochs on the same cosine
+# name: (what changes, the settings changed); "precision" is not a setting: the worker sets Keras' dtype policy
+VARIANTS = {
+    "today": ("config/config.yaml's small_cnn", {}),
+    "no_corrupt": ("no corruption training (its cost in the feed)", {"corrupt": []}),
+    "bfloat16": ("bfloat16 compute, float32 weights", {"precision": "mixed_bfloat16"}),
+    "batch128": ("batch 128, learning rate ×2", {"batch_size": 128, "learning_rate": 0.004}),
+    "stride2": ("first convolution with stride 2", {"model": KNOBBED, "options": {"stem_stride": 2}}),
+    "stride2_w48": ("stride 2, first block 48 wide", {"model": KNOBBED, "options": {"stem_stride": 2, "width": 48}}),
+    "epochs10": ("10 epochs instead of 20", SHORT),
+    "stride2_epochs10": ("stride 2, 10 epochs", {"model": KNOBBED, "options": {"stem_stride": 2}, **SHORT}),
+}
+
+WORKER = """
+import json, sys, time
+from pathlib import Path
+from galaxy10.runtime import use_backend
+use_backend("tensorflow", 2)
+import keras
+import numpy as np
+from sklearn.metrics import accuracy_score, balanced_accuracy_score
+from galaxy10.data.split import load_split
+from galaxy10.evaluation.inference import predict_probabilities
+from galaxy10.study.time_to_accuracy import seconds_to_reach
+from galaxy10.training.models import load_model
+from galaxy10.training.train import train
+
+split, settings, seed, out, targets = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4]), \
+    json.loads(sys.argv[5])
+if precision := settings.pop("precision", None):
+    keras.mixed_precision.set_dtype_policy(precision)
+started = time.perf_counter()
+history = train(split, out / "m.keras", out / "h.csv", settings=settings, seed=seed)
+wall = time.perf_counter() - started
+net = load_model(out / "m.keras")
+x, y, _, _ = load_split(split, "test")
+predicted = predict_probabilities(net, x, 256).argmax(1)
+print("RESULT " + json.dumps({
+    "params": net.count_params(), "epochs": len(history), "s_per_epoch": float(history["seconds"].median()),
+    "train_s": float(history["seconds"].sum()), "wall_s": wall, "best_val": float(history["val_accuracy"].max()),
+    **{f"to_{t:g}": seconds_to_reach(history, t) for t in targets},
+    "test_acc": accuracy_score(y, predicted), "test_bal": balanced_accuracy_score(y, predicted)}))
+"""
+
+
+def render_split(folder: Path, n_images: int | None, data_seed: int) -> Path:
+    from galaxy10.data.facts import DATASETS
+    from galaxy10.data.split import write_split
+    from galaxy10.data.synthetic import write_synthetic
+
+    source, split = folder / "synthetic.h5", folder / "split.npz"
+    write_synthetic(source, n_images or DATASETS["sdss"].n_images, data_seed, processes=2)
+    write_split(source, split, seed=42)  # the config's default split
+    return split
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--split", help="a split file (.npz); default: render a synthetic set")
+    parser.add_argument("--n-images", type=int, help="images to render (default: the real set's 21,785)")
+    parser.add_argument("--data-seed", type=int, default=0, help="the synthetic set's seed (the config's: 0)")
+    parser.add_argument("--seed", type=int, default=1, help="the training seed")
+    parser.add_argument("--epochs", type=int, help="override every variant's epochs (timing only)")
+    parser.add_argument("--recipe", default="config/config.yaml:small_cnn", help="config:experiment as 'today'")
+    parser.add_argument("--targets", nargs="+", type=float, default=[0.8, 0.85, 0.875])
+    args = parser.parse_args()
+    config, experiment = args.recipe.rsplit(":", 1)
+    base = yaml.safe_load((REPO / config).read_text())["experiments"][experiment]
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        started = time.perf_counter()
+        split = Path(args.split) if args.split else render_split(tmp, args.n_images, args.data_seed)
+        print(f"split {split} ready in {time.perf_counter() - started:.0f} s; machine float32 matmul peak "
+              f"{matmul_gflops():.0f} GFLOP/s", flush=True)
+        rows = []
+        for name in args.variants:
+            settings = {**base, **VARIANTS[name][1]}
+            if args.epochs:
+                settings |= {"epochs": args.epochs, "warmup_epochs": 0, "min_epochs": 0}
+            out = tmp / name
+            out.mkdir()
+            done = subprocess.run([sys.executable, "-c", WORKER, str(split), json.dumps(settings), str(args.seed),
+                                   str(out), json.dumps(args.targets)], capture_output=True, text=True, cwd=REPO)
+            result = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+            if done.returncode or not result:
+                print(f"{name}: failed\n{done.stderr[-2000:]}", flush=True)
+                continue
+            rows.append({"variant": name, **json.loads(result[0][7:])})
+            print(format_row(rows[-1], rows[0]), flush=True)
+        print(f"\nmatmul peak at the end {matmul_gflops():.0f} GFLOP/s; against today's recipe:")
+        reference = next((row for row in rows if row["variant"] == "today"), rows[0])
+        for row in rows:
+            print(format_row(row, reference))
+        for row in rows:
+            print(f"  {row['variant']:>18}: {VARIANTS[row['variant']][0]}")
+
+
+def format_row(row: dict, reference: dict) -> str:
+    times = "  ".join(f"{k}={row[k]:.0f}s" for k in row if k.startswith("to_"))
+    speedups = "  ".join(f"{k}×{reference[k] / row[k]:.2f}" for k in row
+                         if k.startswith("to_") and np.isfinite(row[k]) and np.isfinite(reference[k]))
+    return (f"{row['variant']:>18}: {row['params']:>8,} params  {row['epochs']:>2} epochs  "
+            f"{row['s_per_epoch']:6.1f} s/epoch (×{reference['s_per_epoch'] / row['s_per_epoch']:.2f})  "
+            f"train {row['train_s']:6.0f} s  best val {row['best_val']:.3f}  test {row['test_acc']:.3f} / "
+            f"{row['test_bal']:.3f}  {times}  {speedups}")
+
+
+if __name__ == "__main__":
+    main()
