@@ -10,7 +10,8 @@ numbers, asserts nothing.
 Each variant is config/config.yaml's `small_cnn` (today's recipe) with a few settings changed, trained through
 the project's train() in a fresh process (so one variant's dtype policy or compiled graphs never reach the next),
 on a synthetic set rendered once into a temporary folder (or `--split`, any split file). `--recipe` takes another
-experiment of a config as the base. The network levers are bench/lever_models.py's knobs.
+experiment of a config as the base. The stride is small_cnn's `stem_stride`; the width is bench/lever_models.py's
+knob (its stride-2 model, the same network, made the measurements of docs/speed-and-memory.md before the option).
 """
 
 import argparse
@@ -34,10 +35,10 @@ VARIANTS = {
     "no_corrupt": ("no corruption training (its cost in the feed)", {"corrupt": []}),
     "bfloat16": ("bfloat16 compute, float32 weights", {"precision": "mixed_bfloat16"}),
     "batch128": ("batch 128, learning rate ×2", {"batch_size": 128, "learning_rate": 0.004}),
-    "stride2": ("first convolution with stride 2", {"model": KNOBBED, "options": {"stem_stride": 2}}),
+    "stride2": ("first convolution with stride 2", {"stem_stride": 2}),
     "stride2_w48": ("stride 2, first block 48 wide", {"model": KNOBBED, "options": {"stem_stride": 2, "width": 48}}),
     "epochs10": ("10 epochs instead of 20", SHORT),
-    "stride2_epochs10": ("stride 2, 10 epochs", {"model": KNOBBED, "options": {"stem_stride": 2}, **SHORT}),
+    "stride2_epochs10": ("stride 2, 10 epochs", {"stem_stride": 2, **SHORT}),
 }
 
 WORKER = """
