@@ -25,9 +25,11 @@ TOLERANCE = {"rtol": 1e-4, "atol": 1e-6}
 TIMES = ("seconds", "train_seconds")  # wall-clock times differ between any two runs
 
 
-def run_until_done(workdir, kills: int, rng, *args) -> list[set]:
-    """Run the workflow, killing it `kills` times at random moments, each kill followed by --unlock and a plain
-    re-run; then once to the end. Returns, per kill, the outputs Snakemake had marked incomplete."""
+def run_until_done(workdir, kills: int, rng, *args, watched: int = 0) -> list[set]:
+    """Run the workflow, killing it `kills` times, each kill followed by --unlock and a plain re-run; then once to
+    the end. The last `watched` kills fall just after a job of a stage no kill has hit yet starts, the others at
+    random moments (these land mostly in training, the longest stage, on a slow machine). Returns, per kill, the
+    outputs Snakemake had marked incomplete."""
     hit = []
     while True:
         started = subprocess.Popen([*SNAKEMAKE, "--directory", str(workdir), *args], start_new_session=True,
@@ -36,9 +38,8 @@ def run_until_done(workdir, kills: int, rng, *args) -> list[set]:
             _, err = started.communicate(timeout=600)
             assert started.returncode == 0, err[-3000:]
             return hit
-        try:
-            started.wait(timeout=rng.uniform(0.5, 14))
-        except subprocess.TimeoutExpired:
+        seen = set().union(*hit) if len(hit) >= kills - watched else None
+        if wait_for_kill(started, workdir, rng, seen):
             os.killpg(started.pid, signal.SIGKILL)
             started.wait()
             hit.append(incomplete_outputs(workdir))
@@ -48,6 +49,20 @@ def run_until_done(workdir, kills: int, rng, *args) -> list[set]:
             continue
         assert started.returncode == 0, started.stderr.read()[-3000:]  # finished before its kill
         hit.append(set())
+
+
+def wait_for_kill(started, workdir, rng, seen: set | None) -> bool:
+    """Wait for the moment to kill: a random one, or (given the outputs already hit) a random moment within 4 s of
+    a job writing other outputs starting. False when the run finishes first."""
+    deadline = time.monotonic() + (rng.uniform(0.5, 14) if seen is None else 900)
+    while time.monotonic() < deadline:
+        if started.poll() is not None:
+            return False
+        if seen is not None and incomplete_outputs(workdir) - seen:
+            deadline = min(deadline, time.monotonic() + rng.uniform(0, 4))
+            seen = None
+        time.sleep(0.05)
+    return True
 
 
 def incomplete_outputs(workdir) -> set:
@@ -101,7 +116,7 @@ def test_killed_at_any_moment_it_ends_as_if_never_killed(tmp_path):
     calm_seconds = time.monotonic() - started
 
     rng = np.random.default_rng(2026)
-    hit = run_until_done(tmp_path / "killed", KILLS, rng)
+    hit = run_until_done(tmp_path / "killed", KILLS, rng, watched=KILLS // 2)
     hit += run_until_done(tmp_path / "killed", 3, rng, "--report", "report.html")  # the report too
     assert sum(1 for names in hit if names) >= KILLS // 2, hit  # most kills landed inside a job
     stages = {name for names in hit for name in names}
