@@ -29,13 +29,16 @@ from time_to_accuracy import matmul_gflops  # bench/ is on the path when a scrip
 REPO = Path(__file__).resolve().parents[1]
 KNOBBED = str(REPO / "bench" / "lever_models.py") + ":knobbed_cnn"
 SHORT = {"epochs": 10, "warmup_epochs": 1, "min_epochs": 5}  # half the epochs on the same cosine
-# name: (what changes, the settings changed); "precision" is not a setting: the worker sets Keras' dtype policy
+# name: (what changes, the settings changed); "precision" and "backend" are not settings: the worker sets Keras'
+# dtype policy and backend (the workflow's `backend` key)
 VARIANTS = {
     "today": ("config/config.yaml's small_cnn", {}),
     "no_corrupt": ("no corruption training (its cost in the feed)", {"corrupt": []}),
     "bfloat16": ("bfloat16 compute, float32 weights", {"precision": "mixed_bfloat16"}),
     "batch128": ("batch 128, learning rate ×2", {"batch_size": 128, "learning_rate": 0.004}),
     "stride2": ("first convolution with stride 2", {"stem_stride": 2}),
+    "stride2_jax": ("stride 2, on JAX instead of TensorFlow", {"stem_stride": 2, "backend": "jax"}),
+    "today_jax": ("config/config.yaml's small_cnn on JAX", {"backend": "jax"}),
     "stride2_w48": ("stride 2, first block 48 wide", {"model": KNOBBED, "options": {"stem_stride": 2, "width": 48}}),
     "epochs10": ("10 epochs instead of 20", SHORT),
     "stride2_epochs10": ("stride 2, 10 epochs", {"stem_stride": 2, **SHORT}),
@@ -45,7 +48,8 @@ WORKER = """
 import json, sys
 from pathlib import Path
 from galaxy10.runtime import use_backend
-use_backend("tensorflow", 2)
+settings = json.loads(sys.argv[2])
+use_backend(settings.pop("backend", "tensorflow"), 2)
 import keras
 import numpy as np
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
@@ -55,8 +59,7 @@ from galaxy10.study.time_to_accuracy import seconds_to_reach
 from galaxy10.training.models import load_model
 from galaxy10.training.train import train
 
-split, settings, seed, out, targets = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4]), \
-    json.loads(sys.argv[5])
+split, seed, out, targets = sys.argv[1], int(sys.argv[3]), Path(sys.argv[4]), json.loads(sys.argv[5])
 if precision := settings.pop("precision", None):
     keras.mixed_precision.set_dtype_policy(precision)
 history = train(split, out / "m.keras", out / "h.csv", settings=settings, seed=seed)
