@@ -270,6 +270,11 @@ def test_console_entry_point_writes_the_table_with_tta_probabilities(tmp_path, m
     assert done.returncode == 0, done.stderr
     assert "5 of 5 images classified" in done.stdout
     assert len(table(tmp_path / "out")) == 5 and (tmp_path / "out" / "contact_sheet.png").is_file()
+    done = subprocess.run([*command[:-1], str(tmp_path / "maps"), "--saliency", "--quiet"], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    plain, with_maps = (Image.open(tmp_path / out / "contact_sheet.png").size for out in ("out", "maps"))
+    assert 1.8 < with_maps[0] / plain[0] < 2.2 and with_maps[1] == plain[1]  # a map beside each thumbnail
     with_tta, without = (predict_probabilities(net, images[:5], 256, tta=tta) for tta in (True, False))
     assert np.abs(with_tta - without).max() > 1e-3  # so that the comparison below can tell them apart
     np.testing.assert_allclose(probabilities_of(table(tmp_path / "out")), with_tta, atol=1e-5)

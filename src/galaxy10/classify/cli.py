@@ -57,6 +57,12 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--batch-size", type=positive, default=256, help="images read and predicted at a time (default 256)")
     p.add_argument("--sheet-limit", type=int, default=300, help="images on the contact sheet (default 300; 0: none)")
+    p.add_argument(
+        "--saliency",
+        action="store_true",
+        help="on the contact sheet, beside each image, what the first model looked at for its class: Grad-CAM over "
+        "the galaxy for a CNN, SmoothGrad for a dense network",
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     return p
 
@@ -82,6 +88,7 @@ def main(argv=None) -> int:
             progress=not args.quiet,
             sheet_limit=args.sheet_limit,
             shown=shown,
+            saliency=args.saliency,
         )
     except (OSError, ValueError) as err:
         print(f"galaxy10-classify: error: {err}", file=sys.stderr)

@@ -39,11 +39,12 @@ def probability_columns(class_names) -> list[str]:
 
 
 def classify(models, inputs, out_dir, class_names, tta=False, batch_size=256, progress=False, sheet_limit=300,
-             shown=LUPTON) -> dict:
+             shown=LUPTON, saliency=False) -> dict:
     """Classify every item of `inputs` (files, folders, lists of them; see galaxy10.data.cutouts; FITS under the
     display `shown`) with the mean of `models` [(path to .keras, temperature or None)] and write
-    `out_dir`/classes.csv and contact_sheet.png (the `sheet_limit` most confident images; none when 0). If no image could be read, raise NoImagesError and leave
-    no output behind. Returns the number of items and of errors and the paths written."""
+    `out_dir`/classes.csv and contact_sheet.png (the `sheet_limit` most confident images; none when 0; with
+    `saliency`, each beside what the first model looked at for its class). If no image could be read, raise
+    NoImagesError and leave no output behind. Returns the number of items and of errors and the paths written."""
     nets = load_models(models)
     classes = nets[0][0].output_shape[-1]
     if len(class_names) != classes:
@@ -63,7 +64,7 @@ def classify(models, inputs, out_dir, class_names, tta=False, batch_size=256, pr
                 folder.rmdir()
         raise
     if sheet_limit > 0:
-        contact_sheet(best, out_dir / "contact_sheet.png")
+        contact_sheet(_with_saliency(nets[0][0], best, class_names) if saliency else best, out_dir / "contact_sheet.png")
     return {
         "items": len(items),
         "errors": len(errors),
@@ -104,6 +105,17 @@ def _write_table(nets, items, out, class_names, tta, batch_size, progress, sheet
             first = "; ".join(errors[:SHOWN_ERRORS])
             raise NoImagesError(f"no image could be read from {len(items)} items; first errors: {first}")
     return sorted(best, reverse=True), errors
+
+
+def _with_saliency(net, entries, class_names):
+    """Sheet entries whose thumbnail is the image and, on its right, its saliency map for the class shown."""
+    from galaxy10.evaluation.saliency import saliency_pictures
+
+    images = np.stack([entry[2] for entry in entries])
+    classes = np.array([class_names.index(entry[4]) for entry in entries])
+    pictures = saliency_pictures(net, images, classes)
+    return [(*entry[:2], np.concatenate([entry[2].astype(np.uint8), picture], axis=1), *entry[3:])
+            for entry, picture in zip(entries, pictures)]
 
 
 def classify_with_runs(model_paths, inputs, table_out, sheet_out, leaderboard=None, tta=False, shown=None) -> dict:
