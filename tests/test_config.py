@@ -10,6 +10,7 @@ from bad_inputs import BAD_CONFIGS
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import update_config, validate
 
+from galaxy10.study.sweep import SWEEP_KEYS, sweep_points
 from galaxy10.training.settings import TrainingSettings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -29,7 +30,10 @@ def test_every_shipped_config_is_valid_and_its_experiments_are_settings(name):
     config = merged(name)
     validate(config, SCHEMA)
     for experiment, values in config["experiments"].items():
-        assert TrainingSettings.from_dict(values).model == values["model"], experiment
+        plain = {key: value for key, value in values.items() if key not in SWEEP_KEYS}
+        assert TrainingSettings.from_dict(plain).model == values["model"], experiment
+        for point in sweep_points(values) if values.get("sweep") else []:  # each point is an experiment's settings
+            assert TrainingSettings.from_dict(point).model == values["model"], experiment
     assert set(config.get("run") or config["experiments"]) <= set(config["experiments"])
 
 
