@@ -15,6 +15,7 @@ from galaxy10.study.compare import write_comparison
 from galaxy10.study.differences import differences, level_text
 from galaxy10.study.robustness import write_robustness
 from galaxy10.study.tables import main as print_tables
+from galaxy10.study.tables import sweep_tables
 
 N = 2000
 
@@ -273,6 +274,10 @@ def test_the_sweeps_winner_is_the_best_on_validation_even_where_the_test_part_di
         record, _ = fake_run(tmp_path / f"s-sweep0{k}" / "seed1", f"s-sweep0{k}", 1, labels, test, rng, valid)
         record.write_text(json.dumps(json.loads(record.read_text()) | {"settings": {"learning_rate": rate}}))
         records.append(record)
-    table = write_sweep(records, ["learning_rate"], "balanced_accuracy", tmp_path / "sweep.csv", tmp_path / "c.json")
+    table = write_sweep(records, ["learning_rate"], "balanced_accuracy", tmp_path / "s" / "sweep.csv",
+                        tmp_path / "c.json")
     assert list(table["point"]) == ["s-sweep02", "s-sweep03", "s-sweep01"] and table["chosen"].tolist()[0]
+    printed = sweep_tables(tmp_path).splitlines()  # the docs' table, from sweep.csv
+    assert printed[0] == "Sweep of `s` (3 points, chosen by valid balanced accuracy):"
+    assert printed[4].startswith("| s-sweep02 | 0.002 |") and printed[4].endswith("| chosen |")
     assert json.loads((tmp_path / "c.json").read_text()) == {"point": "s-sweep02", "settings": {"learning_rate": 2e-3}}

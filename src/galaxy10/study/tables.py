@@ -4,7 +4,7 @@ regenerated, never typed:
     python -m galaxy10.study.tables Results/quick/synthetic
 
 prints where the numbers come from (data set, images, seeds, backends), the leaderboard, the differences and, with
-the robustness benchmark, the accuracy under each corruption."""
+the robustness benchmark, the accuracy under each corruption, and each sweep's points."""
 
 import argparse
 import json
@@ -91,6 +91,21 @@ def robustness_table(folder) -> str:
     return markdown(shown)
 
 
+def sweep_tables(folder) -> str:
+    """Each swept experiment's points (`<name>/sweep.csv`), best on validation first: the swept settings and the
+    points' validation scores, the winner marked; no test score, since the test part chose nothing."""
+    parts = []
+    for path in sorted(Path(folder).glob("*/sweep.csv")):
+        table = pd.read_csv(path)
+        shown = table.drop(columns="selection_criterion")
+        for column in [name for name in shown if name.startswith("valid_")]:
+            shown[column] = shown[column].map("{:.3f}".format)
+        shown["chosen"] = shown["chosen"].map({True: "chosen", False: ""})
+        criterion = table["selection_criterion"].iloc[0].replace("_", " ")
+        parts.append(f"Sweep of `{path.parent.name}` ({len(table)} points, chosen by {criterion}):\n\n{markdown(shown)}")
+    return "\n\n".join(parts)
+
+
 def provenance(folder) -> str:
     """One sentence on what the tables were made from, read from the runs' records and metrics."""
     records = [read_record(path) for path in sorted(Path(folder).glob("*/seed*/run.json"))]
@@ -111,7 +126,7 @@ def main(argv=None) -> None:
     parser.add_argument("folder", type=Path, help="a <results>/<dataset> folder with a leaderboard.csv")
     args = parser.parse_args(argv)
     print(provenance(args.folder), "", leaderboard_table(args.folder), "", differences_table(args.folder), "",
-          robustness_table(args.folder), sep="\n")
+          robustness_table(args.folder), "", sweep_tables(args.folder), sep="\n")
 
 
 if __name__ == "__main__":
