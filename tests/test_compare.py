@@ -217,16 +217,23 @@ def test_every_number_of_the_answer_is_in_the_tables_beside_it(three):
                           "train_images": [500, 5000, 500, 5000, 5000], "fraction": [0.1, 1, 0.1, 1, 1],
                           "accuracy": [0.5, 0.9, 0.3, 0.6, 0.6]})
     curve.to_csv(tmp_path / "learning_curve.csv", index=False)
+    sweep = tmp_path / "tuned" / "strong" / "sweep.csv"  # `strong` as if chosen among three learning rates
+    sweep.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({"point": ["strong-sweep02", "strong-sweep01", "strong-sweep03"], "learning_rate": [2e-3, 1e-3, 4e-3],
+                  "valid_balanced_accuracy": [0.9, 0.8, 0.7], "chosen": [True, False, False],
+                  "selection_criterion": "valid_balanced_accuracy"}).to_csv(sweep, index=False)
     text = write_answer(tmp_path / "leaderboard.csv", tmp_path / "differences.csv", tmp_path / "learning_curve.csv",
                         "weak", "synthetic", "from the seeds alone", tmp_path / "answer.csv", tmp_path / "answer.md",
-                        tmp_path / "answer.rst", tmp_path / "answer.png", tmp_path / "robustness.csv")
+                        tmp_path / "answer.rst", tmp_path / "answer.png", tmp_path / "robustness.csv", [sweep])
     tables = [pd.read_csv(tmp_path / name) for name in ("leaderboard.csv", "differences.csv", "learning_curve.csv",
-                                                        "answer.csv", "robustness.csv")]
+                                                        "answer.csv", "robustness.csv", "tuned/strong/sweep.csv")]
     forms = shown_forms(tables) | {"95", "1.5"}  # the intervals' level, the collapse rule: the text's own
     numbers = numbers_in(text)
     assert len(numbers) > 25 and [n for n in numbers if n not in forms] == []
     assert (tmp_path / "answer.md").read_text() == text
     assert "The chosen method** is `strong`" in text and "`weak_copy` against `weak`" in text
+    assert "**Tuning**: `strong` over 3 points of learning_rate (chosen: learning_rate 0.002)" in text
+    assert "`weak`, `weak_copy` trained with fixed settings" in text
     assert "`noise` hurts most" in text and "Degrading least from its own clean accuracy is `strong`" in text
     facts = tables[3].set_index("experiment")
     target = tables[0].set_index("experiment").loc["weak", "accuracy_mean"]  # the reference's full-data accuracy

@@ -57,6 +57,7 @@ rule answer:
         differences=rules.compare.output.differences,
         curve=lambda wildcards: rules.learning_curve.output.csv if FRACTIONS else [],
         robustness=lambda wildcards: rules.robustness.output.csv if ROBUSTNESS else [],
+        sweeps=[f"{DATA}/{name}/sweep.csv" for name in SWEPT if name in EXPERIMENTS],
     output:
         facts=f"{DATA}/answer.csv",
         markdown=f"{DATA}/answer.md",

@@ -97,6 +97,24 @@ def _family_of_tests(diffs) -> str:
             f"{', '.join(kept) or 'none'}; no evidence of a difference: {', '.join(lost) or 'none'}.")
 
 
+def _tuning(board, sweeps: dict) -> str:
+    """Which experiments a sweep tuned, over how many points: one tuned on validation had more chances to fit the
+    validation part than one trained with fixed settings, and a reader weighing the comparison should know."""
+    if not sweeps:
+        return "**Tuning**: none; every experiment trained with the settings its config gives."
+    tuned = []
+    for name, table in sweeps.items():
+        swept = [key for key in table if key not in ("point", "chosen", "selection_criterion")
+                 and not key.startswith("valid_")]
+        chosen = ", ".join(f"{key} {table[key].iloc[0]:g}" if isinstance(table[key].iloc[0], float)
+                           else f"{key} {table[key].iloc[0]}" for key in swept)
+        tuned.append(f"`{name}` over {len(table)} points of {' × '.join(swept)} (chosen: {chosen})")
+    fixed = ", ".join(f"`{name}`" for name in board.index if name not in sweeps) or "no other experiment"
+    return (f"**Tuning**: {'; '.join(tuned)}, each point trained with the first seed and chosen by its validation "
+            f"score; {fixed} trained with fixed settings, so the swept experiments had more chances to fit the "
+            "validation part.")
+
+
 def _dense_against_cnn(board, facts) -> str:
     best = {kind: facts.index[facts["family"] == kind] for kind in ("dense network", "CNN")}
     if not len(best["dense network"]) or not len(best["CNN"]):
@@ -168,16 +186,17 @@ def _collapsed(board) -> str:
     return f"**Collapsed runs** (predictions on one or two classes, or balanced accuracy below 1.5 × chance): {names}."
 
 
-def answer_text(board, diffs, curve, facts, reference: str, dataset: str, spread: str, robustness=None) -> str:
+def answer_text(board, diffs, curve, facts, reference: str, dataset: str, spread: str, robustness=None,
+                sweeps=None) -> str:
     """The answer in Markdown: the data, the choice and its test scores, the reference, the corrected
-    differences, dense against CNN, images needed, calibration, cost, robustness (`robustness`: the curves of
+    differences, the tuning (`sweeps`: each swept experiment's sweep.csv table), dense against CNN, images needed, calibration, cost, robustness (`robustness`: the curves of
     study.robustness, None if not measured), collapsed runs."""
     row = board.iloc[0]
     seeds = f"{int(row['seeds'])} seed{'s' if row['seeds'] != 1 else ''}"
     data = (f"**Data**: `{dataset}`, {row['train_images']:,} training, {row['valid_images']:,} validation and "
             f"{row['test_images']:,} test images; {seeds} per experiment. The spread is {spread}.")
     paragraphs = [data, _chosen(board), _against_reference(board, diffs, reference), _family_of_tests(diffs),
-                  _dense_against_cnn(board, facts), _images_needed(board, facts, curve, reference),
+                  _tuning(board, sweeps or {}), _dense_against_cnn(board, facts), _images_needed(board, facts, curve, reference),
                   _calibration_and_cost(board, facts), _robustness(board, robustness, reference), _collapsed(board)]
     return "# The answer\n\n" + "\n\n".join(paragraphs) + "\n\n![accuracy against training time](answer.png)\n"
 
@@ -194,8 +213,9 @@ def as_rst(markdown: str, figure: Path) -> str:
 
 
 def write_answer(board_csv, differences_csv, curve_csv, reference, dataset, spread, facts_out, md_out, rst_out,
-                 figure_out, robustness_csv=None) -> str:
-    """Write answer.csv, answer.md, the figure (study.figures.cost_plot) and the report page."""
+                 figure_out, robustness_csv=None, sweep_csvs=()) -> str:
+    """Write answer.csv, answer.md, the figure (study.figures.cost_plot) and the report page; `sweep_csvs` are the
+    swept experiments' `<experiment>/sweep.csv`."""
     board = pd.read_csv(board_csv, index_col="experiment")
     if board["train_images"].isna().any():
         raise InputError(f"{board_csv}: runs made by an older version, without `train_images`; re-train them "
@@ -204,7 +224,8 @@ def write_answer(board_csv, differences_csv, curve_csv, reference, dataset, spre
     curve = pd.read_csv(curve_csv) if curve_csv else None
     facts = answer_facts(board, curve, reference)
     robustness = pd.read_csv(robustness_csv) if robustness_csv else None
-    text = answer_text(board, diffs, curve, facts, reference, dataset, spread, robustness)
+    sweeps = {Path(path).parent.name: pd.read_csv(path) for path in sweep_csvs}
+    text = answer_text(board, diffs, curve, facts, reference, dataset, spread, robustness, sweeps)
     cost_plot(board, facts, figure_out)
     with atomic_output(facts_out) as tmp:
         facts.to_csv(tmp)
