@@ -105,6 +105,27 @@ def test_png_and_hdf5_give_the_direct_prediction(tmp_path, model, net, images):
     assert Image.open(out / "contact_sheet.png").size[0] > 500
 
 
+def test_embeddings_are_the_vectors_before_the_classifier_a_row_per_table_row(tmp_path, model, net, images):
+    folder = write_pictures(tmp_path / "png", images[:4])
+    (folder / "galaxy02.png").write_bytes(b"not a picture")  # a row of the table without an embedding
+    result = classify([(model, None)], folder, tmp_path / "out", SDSS_CLASS_NAMES, embeddings=True, batch_size=3)
+    vectors = np.load(result["embeddings"])
+    expected = np.asarray(keras.Model(net.inputs, net.layers[-1].input).predict_on_batch(images[:4]))
+    assert vectors.shape == (4, 128) == expected.shape and len(table(tmp_path / "out")) == 4
+    assert np.isnan(vectors[2]).all() and table(tmp_path / "out")["error"][2] != ""
+    np.testing.assert_allclose(vectors[[0, 1, 3]], expected[[0, 1, 3]], rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="no embedding"):  # a model that does not end in a classifier
+        classify([(_headless(tmp_path), None)], folder, tmp_path / "none", SDSS_CLASS_NAMES, embeddings=True)
+    assert not (tmp_path / "none").exists()
+
+
+def _headless(tmp_path):
+    net = keras.Sequential([keras.Input((69, 69, 3)), keras.layers.Conv2D(10, 69), keras.layers.Reshape((10,)),
+                            keras.layers.Softmax()])
+    net.save(tmp_path / "headless.keras")
+    return tmp_path / "headless.keras"
+
+
 def test_jpeg_gives_mostly_the_same_classes(tmp_path, model, net, images):
     classify([(model, None)], write_pictures(tmp_path / "jpg", images, ".jpg", quality=95), tmp_path / "out",
              SDSS_CLASS_NAMES)

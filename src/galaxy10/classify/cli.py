@@ -63,6 +63,13 @@ def parser() -> argparse.ArgumentParser:
         help="on the contact sheet, beside each image, what the first model looked at for its class: Grad-CAM over "
         "the galaxy for a CNN, SmoothGrad for a dense network",
     )
+    p.add_argument(
+        "--embeddings",
+        action="store_true",
+        help="also write OUT/embeddings.npy: each image's vector before the first model's classifier, a row per row "
+        "of classes.csv (NaN where an item was not read; with --tta the mean over the eight views), for finding "
+        "similar galaxies, clustering, or another classifier",
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     return p
 
@@ -89,6 +96,7 @@ def main(argv=None) -> int:
             sheet_limit=args.sheet_limit,
             shown=shown,
             saliency=args.saliency,
+            embeddings=args.embeddings,
         )
     except (OSError, ValueError) as err:
         print(f"galaxy10-classify: error: {err}", file=sys.stderr)

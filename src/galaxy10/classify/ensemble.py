@@ -1,5 +1,6 @@
 """Trained models as one classifier: loaded with a clear error per file, their tempered probabilities averaged."""
 
+import keras
 import numpy as np
 
 from galaxy10.evaluation.calibration import apply_temperature, ensemble_probabilities
@@ -30,3 +31,13 @@ def model_probabilities(nets, images, batch_size: int, tta: bool = False) -> np.
         probabilities = predict_probabilities(net, images, batch_size, tta)
         members.append(probabilities if temperature is None else apply_temperature(probabilities, temperature))
     return ensemble_probabilities(members).astype(np.float32)
+
+
+def embedding_model(net) -> keras.Model:
+    """`net` up to its classifier: the vector its last layer (the softmax Dense) reads, one per image: the
+    representation to search for similar galaxies, cluster, or train another classifier on."""
+    head = net.layers[-1]
+    if not isinstance(head, keras.layers.Dense) or len(head.input.shape) != 2:
+        raise ValueError(f"model {net.name!r} ends in {type(head).__name__}, not a Dense classifier on a vector: "
+                         "it has no embedding to write")
+    return keras.Model(net.inputs, head.input, name=f"{net.name}_embedding")

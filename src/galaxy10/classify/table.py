@@ -9,6 +9,7 @@ item that could not be read, or is no picture of a galaxy, has only `file`, `row
 come, so memory stays flat however many images there are.
 """
 
+import contextlib
 import csv
 import heapq
 import re
@@ -18,12 +19,13 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from galaxy10.classify.ensemble import load_models, model_probabilities
+from galaxy10.classify.ensemble import embedding_model, load_models, model_probabilities
 from galaxy10.classify.options import class_names, fits_display
 from galaxy10.classify.sheet import contact_sheet
 from galaxy10.data.cutouts import expand, read_batches
 from galaxy10.data.fits import LUPTON
 from galaxy10.evaluation.calibration import model_temperature
+from galaxy10.evaluation.inference import predict_probabilities
 from galaxy10.io import atomic_output
 from galaxy10.training.record import read_record
 
@@ -39,16 +41,19 @@ def probability_columns(class_names) -> list[str]:
 
 
 def classify(models, inputs, out_dir, class_names, tta=False, batch_size=256, progress=False, sheet_limit=300,
-             shown=LUPTON, saliency=False) -> dict:
+             shown=LUPTON, saliency=False, embeddings=False) -> dict:
     """Classify every item of `inputs` (files, folders, lists of them; see galaxy10.data.cutouts; FITS under the
     display `shown`) with the mean of `models` [(path to .keras, temperature or None)] and write
     `out_dir`/classes.csv and contact_sheet.png (the `sheet_limit` most confident images; none when 0; with
-    `saliency`, each beside what the first model looked at for its class). If no image could be read, raise
-    NoImagesError and leave no output behind. Returns the number of items and of errors and the paths written."""
+    `saliency`, each beside what the first model looked at for its class); with `embeddings`, also
+    embeddings.npy: a row per row of the table, the first model's vector before its classifier (the mean over the
+    eight views with `tta`; NaN for an item not read). If no image could be read, raise NoImagesError and leave no
+    output behind. Returns the number of items and of errors and the paths written."""
     nets = load_models(models)
     classes = nets[0][0].output_shape[-1]
     if len(class_names) != classes:
         raise ValueError(f"{len(class_names)} class names for models with {classes} classes")
+    features = embedding_model(nets[0][0]) if embeddings else None
     items = expand(inputs)
     if not items:
         raise NoImagesError("no image could be read: the inputs hold no files")
@@ -56,7 +61,7 @@ def classify(models, inputs, out_dir, class_names, tta=False, batch_size=256, pr
     created = [folder for folder in (out_dir, *out_dir.parents) if not folder.exists()]  # deepest first
     try:
         best, errors = _write_table(
-            nets, items, out_dir / "classes.csv", class_names, tta, batch_size, progress, sheet_limit, shown
+            nets, items, out_dir / "classes.csv", class_names, tta, batch_size, progress, sheet_limit, shown, features
         )
     except BaseException:
         for folder in created:  # atomic_output made them; they are empty unless someone else wrote there
@@ -70,23 +75,33 @@ def classify(models, inputs, out_dir, class_names, tta=False, batch_size=256, pr
         "errors": len(errors),
         "table": out_dir / "classes.csv",
         "sheet": out_dir / "contact_sheet.png" if sheet_limit > 0 else None,
+        "embeddings": out_dir / "embeddings.npy" if embeddings else None,
     }
 
 
-def _write_table(nets, items, out, class_names, tta, batch_size, progress, sheet_limit, shown):
-    """Write the table a batch at a time; return the `sheet_limit` most confident images as (confidence, position,
-    image, item, class name), most confident first, and the items' errors."""
+def _write_table(nets, items, out, class_names, tta, batch_size, progress, sheet_limit, shown, features=None):
+    """Write the table (and, with a `features` model, embeddings.npy beside it) a batch at a time; return the
+    `sheet_limit` most confident images as (confidence, position, image, item, class name), most confident first,
+    and the items' errors."""
     height, width = nets[0][0].input_shape[1:3]
     best, errors, position = [], [], 0
     header = ["file", "row", "predicted", "predicted_name", *probability_columns(class_names), "flags", "error"]
+    vectors_out = atomic_output(out.with_name("embeddings.npy")) if features is not None else contextlib.nullcontext()
     with (
         atomic_output(out) as tmp,
         open(tmp, "w", newline="") as table,
         tqdm(total=len(items), unit="image", disable=not progress) as bar,
+        vectors_out as vectors_tmp,
     ):
+        if features is not None:  # written in place as the batches come, so memory stays flat
+            vectors = np.lib.format.open_memmap(vectors_tmp, "w+", np.float32, (len(items), features.output_shape[-1]))
+            vectors[:] = np.nan
         writer = csv.writer(table)
         writer.writerow(header)
         for batch, images, batch_errors, batch_flags in read_batches(items, height, width, batch_size, shown):
+            if features is not None and len(images):
+                read = [position + k for k, error in enumerate(batch_errors) if not error]
+                vectors[read] = predict_probabilities(features, images, batch_size, tta)
             classified = zip(images, model_probabilities(nets, images, batch_size, tta))
             for item, error, flags in zip(batch, batch_errors, batch_flags):
                 row = "" if item.row is None else item.row
@@ -104,6 +119,9 @@ def _write_table(nets, items, out, class_names, tta, batch_size, progress, sheet
         if len(errors) == len(items):
             first = "; ".join(errors[:SHOWN_ERRORS])
             raise NoImagesError(f"no image could be read from {len(items)} items; first errors: {first}")
+        if features is not None:
+            vectors.flush()
+            del vectors
     return sorted(best, reverse=True), errors
 
 
