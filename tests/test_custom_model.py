@@ -36,7 +36,9 @@ def test_the_documented_example_trains_predicts_and_classifies(split, tmp_path):
 
     for k, image in enumerate(images):
         Image.fromarray(image).save(folder / f"{k}.png")
-    assert classify([str(tmp_path / "model.keras"), "--input", str(folder), "--out", str(tmp_path / "out"), "-q"]) == 0
+    assert classify([str(tmp_path / "model.keras"), "--input", str(folder), "--out", str(tmp_path / "out"), "-q",
+                     "--embeddings", "--saliency"]) == 0
+    assert np.load(tmp_path / "out" / "embeddings.npy").shape == (3, 8 * 4)  # the nested model's pooled features
 
 
 def test_the_function_gets_the_shape_the_classes_and_the_options_and_pixels_in_0_1():

@@ -35,8 +35,12 @@ def model_probabilities(nets, images, batch_size: int, tta: bool = False) -> np.
 
 def embedding_model(net) -> keras.Model:
     """`net` up to its classifier: the vector its last layer (the softmax Dense) reads, one per image: the
-    representation to search for similar galaxies, cluster, or train another classifier on."""
+    representation to search for similar galaxies, cluster, or train another classifier on. A model that ends in a
+    nested model (your own, behind the workflow's scaling) is followed into it."""
     head = net.layers[-1]
+    if isinstance(head, keras.Model):
+        return keras.Sequential([keras.Input(net.input_shape[1:]), *net.layers[:-1], embedding_model(head)],
+                                name=f"{net.name}_embedding")
     if not isinstance(head, keras.layers.Dense) or len(head.input.shape) != 2:
         raise ValueError(f"model {net.name!r} ends in {type(head).__name__}, not a Dense classifier on a vector: "
                          "it has no embedding to write")
