@@ -169,16 +169,15 @@ def saliency_figure(model_path, predictions_csv, split, metrics_json, out, per_k
     if len(chosen):
         images = load_split(split, "test")[0][chosen]
         classes = table["predict"].to_numpy()[chosen]
-        maps = [smoothgrad(net, images, classes), *([grad_cam(net, images, classes)] if rows == 3 else [])]
+        maps = [smoothgrad(net, images, classes), *([saliency_pictures(net, images, classes)] if rows == 3 else [])]
         for column, (k, image) in enumerate(zip(chosen, images)):
             axes[0, column].imshow(image)
             verdict = "right" if k in right else "wrong"
             title = f"{verdict}: {names[table['test'][k]]} → {names[table['predict'][k]]}"
             axes[0, column].set_title(textwrap.fill(title, 24), fontsize=7)
             axes[1, column].imshow(maps[0][column], cmap="inferno")
-            if rows == 3:
-                axes[2, column].imshow(image)
-                axes[2, column].imshow(maps[1][column], cmap="jet", alpha=0.45)
+            if rows == 3:  # Grad-CAM over the galaxy, as on the contact sheet
+                axes[2, column].imshow(maps[1][column])
         axes[1, 0].set_title("SmoothGrad", fontsize=7, loc="left")
         if rows == 3:
             axes[2, 0].set_title("Grad-CAM", fontsize=7, loc="left")
