@@ -17,7 +17,7 @@ from galaxy10.data.facts import SDSS_CLASS_NAMES
 from galaxy10.evaluation.inference import predict_probabilities
 from galaxy10.io import InputError
 from galaxy10.evaluation.predict import predict
-from galaxy10.runtime import use_backend
+from galaxy10.runtime import choose_backend, use_backend
 from galaxy10.training.settings import TrainingSettings
 from galaxy10.data.split import load_split
 from galaxy10.training.train import train
@@ -181,7 +181,7 @@ def test_settings_are_checked_and_named():
 
 
 def test_backend_is_chosen_before_keras_is_imported():
-    code = "from galaxy10.runtime import use_backend; use_backend('tensorflow', 1); import keras; print(keras.backend.backend())"
+    code = "from galaxy10.runtime import choose_backend, use_backend; use_backend('tensorflow', 1); import keras; print(keras.backend.backend())"
     # another backend preset in the environment: only use_backend can make it TensorFlow
     env = {**os.environ, "KERAS_BACKEND": "torch"}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
@@ -190,6 +190,16 @@ def test_backend_is_chosen_before_keras_is_imported():
         use_backend("jax", 1)  # keras is already imported in this process
     with pytest.raises(ValueError, match="theano"):
         use_backend("theano", 1)
+
+
+def test_an_experiments_own_backend_is_taken_where_the_configs_is_auto():
+    assert choose_backend("auto", "small_cnn", 0, "jax") == "jax"
+    assert choose_backend("auto", "small_cnn", 1, "tensorflow") == "tensorflow"  # the recipe's word, GPU or not
+    assert choose_backend("tensorflow", "small_cnn", 0, "jax") == "tensorflow"  # the config's explicit choice wins
+    assert TrainingSettings("small_cnn", backend="jax").backend == "jax"
+    assert TrainingSettings("small_cnn").fingerprint() != TrainingSettings("small_cnn", backend="jax").fingerprint()
+    with pytest.raises(InputError, match="backend"):
+        TrainingSettings("small_cnn", backend="theano")
 
 
 @pytest.mark.slow

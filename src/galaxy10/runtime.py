@@ -13,10 +13,13 @@ BACKENDS = ("tensorflow", "jax", "torch")
 FASTEST_ON_CPU = {"seed_dnn": "jax", "deep_dnn": "jax"}
 
 
-def choose_backend(name: str, model: str | None = None, gpus: int = 0) -> str:
-    """`name`, or for "auto" the fastest measured backend for `model` (TensorFlow where JAX is not installed)."""
+def choose_backend(name: str, model: str | None = None, gpus: int = 0, preferred: str = "auto") -> str:
+    """`name` (the config's `backend`), or for "auto" the experiment's own `preferred` one where it names one, else
+    the fastest measured backend for `model` (TensorFlow where JAX is not installed)."""
     if name != "auto":
         return name
+    if preferred != "auto":
+        return preferred
     if find_spec("jax") is None:
         return "tensorflow"
     return "jax" if gpus else FASTEST_ON_CPU.get(model, "tensorflow")

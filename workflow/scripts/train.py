@@ -2,8 +2,9 @@ from galaxy10.runtime import choose_backend, redirect_output, use_backend
 
 redirect_output(snakemake.log[0])
 p = snakemake.params
-# before anything imports keras; `auto` depends on the model and on the GPUs this job got (a profile may add them)
-use_backend(choose_backend(p.backend, p.settings["model"], snakemake.resources.gpu), snakemake.threads)
+# before anything imports keras; `auto` depends on the experiment, the model and the GPUs this job got
+backend = choose_backend(p.backend, p.settings["model"], snakemake.resources.gpu, p.settings["backend"])
+use_backend(backend, snakemake.threads)
 import json
 
 from galaxy10.training.train import train

@@ -6,6 +6,7 @@ import json
 
 from galaxy10.data.corruptions import TRAINING
 from galaxy10.io import InputError
+from galaxy10.runtime import BACKENDS
 from galaxy10.training.custom import is_custom
 
 JIT_CHOICES = ("auto", True, False)
@@ -61,6 +62,7 @@ class TrainingSettings:
     init_from: str | None = None  # an experiment's name or a .keras file
     options: dict | None = None  # a file.py:function model's keyword arguments
     freeze_epochs: int = 0
+    backend: str = "auto"  # the Keras backend this experiment trains on where the config's is auto (runtime)
 
     def __post_init__(self):
         for name in ("epochs", "batch_size", "steps_per_execution"):
@@ -76,7 +78,7 @@ class TrainingSettings:
         if not self.learning_rate > 0:
             raise InputError(f"learning_rate must be positive, got {self.learning_rate!r}")
         choices = {"class_weight": CLASS_WEIGHTS, "jit_compile": JIT_CHOICES, "optimizer": OPTIMIZERS,
-                   "schedule": SCHEDULES, "monitor": MONITORS}
+                   "schedule": SCHEDULES, "monitor": MONITORS, "backend": ("auto", *BACKENDS)}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise InputError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
