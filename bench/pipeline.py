@@ -49,6 +49,7 @@ use_backend(sys.argv[1], 2)
 import keras
 from galaxy10.training.models import build_model
 from galaxy10.data.split import load_split
+from galaxy10.training.settings import TrainingSettings
 from galaxy10.training.train import train
 
 settings = json.loads(sys.argv[3])
@@ -59,7 +60,8 @@ project = list(train(sys.argv[2], out / "m.keras", out / "h.csv", settings=setti
 (x, y, _, scale), (xv, yv, _, _) = load_split(sys.argv[2], "train"), load_split(sys.argv[2], "valid")
 x, xv = (np.asarray(images, np.float32) * np.float32(scale) for images in (x, xv))
 keras.utils.set_random_seed(seed)
-net = build_model(settings["model"], x.shape[1:], 10, 1.0, settings.get("augment", False))
+options = TrainingSettings.from_dict(settings).model_options()  # small_cnn's stride: the same network both ways
+net = build_model(settings["model"], x.shape[1:], 10, 1.0, settings.get("augment", False), **options)
 net.compile(optimizer=keras.optimizers.Adam(settings["learning_rate"]), loss="sparse_categorical_crossentropy",
             metrics=["accuracy"])
 plain = []
@@ -100,13 +102,15 @@ print(2 * 2048**3 / min(times))
 """
 
 
-def forward_flops(model_name, image_shape) -> float:
+def forward_flops(settings: dict, image_shape) -> float:
     """FLOPs of one image's forward pass through the Dense and Conv2D layers (2 per multiply-add)."""
     import keras
 
     from galaxy10.training.models import build_model
+    from galaxy10.training.settings import TrainingSettings
 
-    net = build_model(model_name, image_shape, 10, 1 / 255)
+    options = TrainingSettings.from_dict(settings).model_options()
+    net = build_model(settings["model"], image_shape, 10, 1 / 255, **options)
     flops = 0
     for layer in net.layers:
         if isinstance(layer, keras.layers.Dense):
@@ -286,7 +290,7 @@ def epoch_speeds(args, workdir, results, size):
             settings["warmup_epochs"] = min(settings.get("warmup_epochs", 0), args.epochs - 1)
             with np.load(split) as npz:
                 n_train, shape = len(npz["y_train"]), npz["x_train"].shape[1:]
-            bound = 3 * forward_flops(settings["model"], shape) * n_train / peak
+            bound = 3 * forward_flops({k: v for k, v in settings.items() if k != "seed"}, shape) * n_train / peak
             timed = epoch_seconds(backend, split, settings)
             seconds = {way: statistics.median(timed[way][1:]) for way in ("project", "plain")}
             print(f"{backend:<12} {name:<14} {settings['batch_size']:>5}  {n_train:>7}  {seconds['project']:7.2f}  "
