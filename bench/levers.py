@@ -30,15 +30,16 @@ from time_to_accuracy import matmul_gflops  # bench/ is on the path when a scrip
 REPO = Path(__file__).resolve().parents[1]
 KNOBBED = str(REPO / "bench" / "lever_models.py") + ":knobbed_cnn"
 SHORT = {"epochs": 10, "warmup_epochs": 1, "min_epochs": 5}  # half the epochs on the same cosine
-# name: (what changes, the settings changed); "precision" and "backend" are not settings: the worker sets Keras'
-# dtype policy and backend (the workflow's `backend` key)
+# name: (what changes, the settings changed); the worker sets Keras' dtype policy ("precision", not a setting)
+# and the backend (before keras is imported, as the workflow's train job does)
 VARIANTS = {
     "today": ("small_cnn_full: small_cnn before its strided stem", {}),
     "no_corrupt": ("no corruption training (its cost in the feed)", {"corrupt": []}),
     "bfloat16": ("bfloat16 compute, float32 weights", {"precision": "mixed_bfloat16"}),
     "batch128": ("batch 128, learning rate ×2", {"batch_size": 128, "learning_rate": 0.004}),
     "stride2": ("first convolution with stride 2", {"stem_stride": 2}),
-    "stride2_jax": ("stride 2 on JAX: config/config.yaml's small_cnn since 2026-12-03", {"stem_stride": 2, "backend": "jax"}),
+    "stride2_jax": ("stride 2 on JAX: config/config.yaml's small_cnn since 2026-12-03",
+                    {"stem_stride": 2, "backend": "jax"}),
     "today_jax": ("small_cnn_full on JAX", {"backend": "jax"}),
     "stride2_w48": ("stride 2, first block 48 wide", {"model": KNOBBED, "options": {"stem_stride": 2, "width": 48}}),
     "epochs10": ("10 epochs instead of 20", SHORT),
