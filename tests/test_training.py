@@ -3,7 +3,6 @@ import os
 import subprocess
 import sys
 from importlib.util import find_spec
-
 from pathlib import Path
 
 import keras
@@ -186,7 +185,7 @@ def test_settings_are_checked_and_named():
 
 
 def test_backend_is_chosen_before_keras_is_imported():
-    code = "from galaxy10.runtime import choose_backend, use_backend; use_backend('tensorflow', 1); import keras; print(keras.backend.backend())"
+    code = "from galaxy10.runtime import use_backend; use_backend('tensorflow', 1); import keras; print(keras.backend.backend())"
     # another backend preset in the environment: only use_backend can make it TensorFlow
     env = {**os.environ, "KERAS_BACKEND": "torch"}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)

@@ -199,7 +199,8 @@ def check_run(folder, settings, seed, split, labels, gpus):
     assert model.count_params() == record["parameters"] == PARAMETERS[settings["model"]]
     assert record["provenance"]["split"] == DEFAULT_SPLIT and record["versions"]["keras"] == keras.__version__
     assert record["experiment"] == folder.parent.name and record["class_names"] == list(SDSS_CLASS_NAMES)
-    assert record["backend"] == choose_backend("auto", settings["model"], gpus, settings.get("backend", "auto"))  # JAX: dense networks, GPU jobs
+    # JAX: dense networks, GPU jobs and experiments that name it
+    assert record["backend"] == choose_backend("auto", settings["model"], gpus, settings.get("backend", "auto"))
     assert record["split_sha256"] == sha256sum(folder.parents[1] / "split.npz")
     assert record["source_sha256"] == sha256sum(folder.parents[1] / "Galaxy10.h5")
     if settings.get("keep_best"):
