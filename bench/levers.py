@@ -41,6 +41,7 @@ VARIANTS = {
     "stride2_jax": ("stride 2 on JAX: config/config.yaml's small_cnn since 2026-12-03",
                     {"stem_stride": 2, "backend": "jax"}),
     "today_jax": ("small_cnn_full on JAX", {"backend": "jax"}),
+    "xla": ("XLA (jit_compile) on TensorFlow", {"jit_compile": True}),
     "stride2_w48": ("stride 2, first block 48 wide", {"model": KNOBBED, "options": {"stem_stride": 2, "width": 48}}),
     "epochs10": ("10 epochs instead of 20", SHORT),
     "stride2_epochs10": ("stride 2, 10 epochs", {"stem_stride": 2, **SHORT}),
