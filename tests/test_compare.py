@@ -49,10 +49,13 @@ def fake_run(folder, experiment, seed, labels, correct_share, rng, valid_share=N
               "train_images": 3 * N,
               "provenance": {"source": {"n_images": 5 * len(labels)}}}
     (folder / "run.json").write_text(json.dumps(record))
-    drops = np.linspace(0, 1.2 * (1 - correct_share), 6)  # the weaker, the worse it holds up
-    pd.DataFrame({"corruption": ["clean"] + 5 * ["noise"] + 5 * ["jpeg"], "severity": [0, *range(1, 6), *range(1, 6)],
-                  "images": 100, "accuracy": correct_share - np.r_[0, drops[1:], drops[1:] / 2]}).assign(
-        correct=lambda table: (table["accuracy"] * 100).round()).to_csv(folder / "corrupted_accuracy.csv", index=False)
+    for name, share in (("corrupted_accuracy.csv", correct_share), ("valid_corrupted_accuracy.csv",
+                                                                     valid_share or correct_share)):
+        drops = np.linspace(0, 1.2 * (1 - share), 6)  # the weaker, the worse it holds up
+        pd.DataFrame({"corruption": ["clean"] + 5 * ["noise"] + 5 * ["jpeg"], "severity": [0, *range(1, 6),
+                                                                                          *range(1, 6)],
+                      "images": 100, "accuracy": share - np.r_[0, drops[1:], drops[1:] / 2]}).assign(
+            correct=lambda table: (table["accuracy"] * 100).round()).to_csv(folder / name, index=False)
     return folder / "run.json", probabilities
 
 
@@ -77,7 +80,8 @@ def compare_three(tmp_path):
     for seed in (1, 2):
         folder = tmp_path / "weak_copy" / f"seed{seed}"
         folder.mkdir(parents=True)
-        for name in ("predictions.csv", "valid_predictions.csv", "metrics.json", "corrupted_accuracy.csv"):
+        for name in ("predictions.csv", "valid_predictions.csv", "metrics.json", "corrupted_accuracy.csv",
+                     "valid_corrupted_accuracy.csv"):
             (folder / name).write_text((tmp_path / "weak" / f"seed{seed}" / name).read_text())
         record = json.loads((tmp_path / "weak" / f"seed{seed}" / "run.json").read_text()) | {"experiment": "weak_copy"}
         (folder / "run.json").write_text(json.dumps(record))
@@ -165,13 +169,19 @@ def test_the_choice_follows_validation_even_where_the_test_part_disagrees(tmp_pa
     labels = rng.integers(0, 10, N)
     records = [fake_run(tmp_path / name / f"seed{seed}", name, seed, labels, test, rng, valid)[0]
                for name, test, valid in (("test_wins", 0.9, 0.6), ("valid_wins", 0.7, 0.8)) for seed in (1, 2)]
-    for select_by in ("balanced_accuracy", "accuracy", "macro_f1", "nll"):
+    for select_by in ("balanced_accuracy", "accuracy", "macro_f1", "nll", "corrupted_accuracy"):
         board, diffs, _ = write_comparison(records, "test_wins", tmp_path / "b.csv", tmp_path / "d.csv",
-                                           tmp_path / "b.html", n_resamples=100, select_by=select_by)
+                                           tmp_path / "b.html", n_resamples=100, select_by=select_by, robustness=True)
         assert list(board.index) == ["valid_wins", "test_wins"], select_by
         assert board.loc["test_wins", "accuracy_mean"] > board.loc["valid_wins", "accuracy_mean"] + 0.1
         assert len(diffs) == 1 and {*diffs["experiment"], *diffs["against"]} == {"test_wins", "valid_wins"}
         assert board["selection_criterion"].iloc[0] == f"valid_{select_by}"
+    # on the corrupted sets too: the test part's is better for test_wins, the validation part's chooses
+    assert board.loc["test_wins", "corrupted_accuracy_mean"] > board.loc["valid_wins", "corrupted_accuracy_mean"]
+    assert board.loc["valid_wins", "valid_corrupted_accuracy"] > board.loc["test_wins", "valid_corrupted_accuracy"]
+    with pytest.raises(ValueError, match="corrupted_accuracy.*needs the robustness benchmark"):
+        write_comparison(records, "test_wins", tmp_path / "b.csv", tmp_path / "d.csv", tmp_path / "b.html",
+                         n_resamples=100, select_by="corrupted_accuracy")
     assert pd.read_csv(tmp_path / "b.csv", index_col="experiment").index[0] == "valid_wins"  # what classify reads
 
 
@@ -281,9 +291,9 @@ def test_the_sweeps_winner_is_the_best_on_validation_even_where_the_test_part_di
         record, _ = fake_run(tmp_path / f"s-sweep0{k}" / "seed1", f"s-sweep0{k}", 1, labels, test, rng, valid)
         record.write_text(json.dumps(json.loads(record.read_text()) | {"settings": {"learning_rate": rate}}))
         records.append(record)
-    table = write_sweep(records, ["learning_rate"], "balanced_accuracy", tmp_path / "s" / "sweep.csv",
-                        tmp_path / "c.json")
-    assert list(table["point"]) == ["s-sweep02", "s-sweep03", "s-sweep01"] and table["chosen"].tolist()[0]
+    for select_by in ("corrupted_accuracy", "balanced_accuracy"):  # the docs' table below is the second's
+        table = write_sweep(records, ["learning_rate"], select_by, tmp_path / "s" / "sweep.csv", tmp_path / "c.json")
+        assert list(table["point"]) == ["s-sweep02", "s-sweep03", "s-sweep01"] and table["chosen"].tolist()[0]
     printed = sweep_tables(tmp_path).splitlines()  # the docs' table, from sweep.csv
     assert printed[0] == "Sweep of `s` (3 points, chosen by valid balanced accuracy):"
     assert printed[4].startswith("| s-sweep02 | 0.002 |") and printed[4].endswith("| chosen |")

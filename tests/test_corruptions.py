@@ -4,7 +4,7 @@ training augmentations kept apart from the benchmark's settings."""
 import numpy as np
 import pytest
 
-from galaxy10.data.corrupted_set import read_variants, write_corrupted_test
+from galaxy10.data.corrupted_set import read_variants, write_corrupted_set
 from galaxy10.data.corruptions import CORRUPTIONS, SEVERITIES, TRAINING, augment, corrupt
 from galaxy10.data.split import load_split, write_split
 from galaxy10.data.stretch import display, flux, sky_sigma
@@ -74,21 +74,23 @@ def test_training_augmentation_is_seeded_and_never_uses_the_benchmarks_settings(
     assert {"resolution", "dimming", "artefacts", "shift"}.isdisjoint(TRAINING)  # never trained against
 
 
-def test_the_corrupted_test_set_is_a_stratified_sample_of_the_test_part(tmp_path):
+@pytest.mark.parametrize("part", ["test", "valid"])
+def test_a_corrupted_set_is_a_stratified_sample_of_its_part_only(tmp_path, part):
     write_synthetic(tmp_path / "g.h5", 500, seed=1)
     write_split(tmp_path / "g.h5", tmp_path / "split.npz", seed=0, stratify=True)
-    x_test, y_test, rows, _ = load_split(tmp_path / "split.npz", "test")
-    n = write_corrupted_test(tmp_path / "split.npz", tmp_path / "c.npz", 50, seed=0, names=["jpeg", "shift"])
+    x_part, y_part, rows, _ = load_split(tmp_path / "split.npz", part)
+    n = write_corrupted_set(tmp_path / "split.npz", tmp_path / "c.npz", 50, seed=0, names=["jpeg", "shift"], part=part)
     labels, stack = read_variants(tmp_path / "c.npz")
-    assert n == len(labels) and abs(n - 50) <= 10 and set(labels) == set(y_test)
+    assert n == len(labels) and abs(n - 50) <= 10 and set(labels) == set(y_part)
     assert [(name, severity) for name, severity, _ in stack] == [("clean", 0), *[(c, s) for c in ("jpeg", "shift")
                                                                                for s in SEVERITIES]]
     with np.load(tmp_path / "c.npz") as npz:
         source = npz["source_index"]
+    assert set(source) <= set(rows)  # the validation sample never holds a test galaxy, nor the other way round
     clean = stack[0][2][:]
     position = {row: k for k, row in enumerate(rows)}
-    assert np.array_equal(clean, x_test[[position[row] for row in source]])
+    assert np.array_equal(clean, x_part[[position[row] for row in source]])
     assert np.array_equal(stack[1][2][:], corrupt(clean, "jpeg", 1, seed=0))
     with pytest.raises(InputError, match="unknown.*blur"):
-        write_corrupted_test(tmp_path / "split.npz", tmp_path / "bad.npz", 50, seed=0, names=["blur"])
+        write_corrupted_set(tmp_path / "split.npz", tmp_path / "bad.npz", 50, seed=0, names=["blur"], part=part)
     assert not (tmp_path / "bad.npz").exists()

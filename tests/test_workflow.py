@@ -151,22 +151,31 @@ def check_outputs(run, gpus=0, robustness=True):
     if robustness:
         check_robustness(run, board, images)
     else:
-        assert not (run / OUT / "corrupted_test.npz").exists()
+        assert not list((run / OUT).glob("corrupted_*.npz"))
 
 
 def check_robustness(run, board, images):
-    """The corrupted test set holds the test part's images; each run's accuracy on them clean is what its own
-    predictions say; the leaderboard's mCE is 1 for the reference it is normalised by."""
-    with np.load(run / OUT / "corrupted_test.npz") as npz:
-        source, clean = npz["source_index"], npz["x_clean"]
-    assert np.array_equal(clean, images[source]) and len(source) >= SMALL["robustness"]["images"]
-    for name in EXPERIMENTS:
-        for seed in SEEDS:
-            table = pd.read_csv(run / OUT / name / f"seed{seed}" / "corrupted_accuracy.csv")
-            assert len(table) == 1 + 5 * 10 and list(table["corruption"][:2]) == ["clean", "jpeg"]
-            predictions = pd.read_csv(run / OUT / name / f"seed{seed}" / "predictions.csv").set_index("source_index")
-            right = (predictions.loc[source, "predict"] == predictions.loc[source, "test"]).sum()
-            assert abs(table["correct"].iloc[0] - right) <= 1  # a near tie may fall the other way in another batch
+    """The corrupted test set holds the test part's images, the corrupted validation set the validation part's; each
+    run's accuracy on them clean is what its own predictions of that part say; the leaderboard's mCE is 1 for the
+    reference it is normalised by, and it holds each experiment's accuracy on the corrupted validation set."""
+    sources = {}
+    for part, csv, predicted in (("test", "corrupted_accuracy.csv", "predictions.csv"),
+                                 ("valid", "valid_corrupted_accuracy.csv", "valid_predictions.csv")):
+        with np.load(run / OUT / f"corrupted_{part}.npz") as npz:
+            source, clean = npz["source_index"], npz["x_clean"]
+        assert np.array_equal(clean, images[source]) and len(source) >= SMALL["robustness"]["images"]
+        sources[part] = set(source)
+        for name in EXPERIMENTS:
+            tables = [pd.read_csv(run / OUT / name / f"seed{seed}" / csv) for seed in SEEDS]
+            for seed, table in zip(SEEDS, tables):
+                assert len(table) == 1 + 5 * 10 and list(table["corruption"][:2]) == ["clean", "jpeg"]
+                predictions = pd.read_csv(run / OUT / name / f"seed{seed}" / predicted).set_index("source_index")
+                right = (predictions.loc[source, "predict"] == predictions.loc[source, "test"]).sum()
+                assert abs(table["correct"].iloc[0] - right) <= 1  # a near tie may fall the other way in another batch
+            if part == "valid":  # the criterion compare.select_by: corrupted_accuracy would choose by
+                mean = np.mean([table["accuracy"][1:].mean() for table in tables])
+                assert board.loc[name, "valid_corrupted_accuracy"] == pytest.approx(mean, abs=1e-4)
+    assert not sources["test"] & sources["valid"]
     assert board.loc["seed_dnn", "mce_mean"] == pytest.approx(1, abs=1e-3)
     curves = pd.read_csv(run / OUT / "robustness.csv")
     assert len(curves) == len(EXPERIMENTS) * 10 * 6
@@ -398,6 +407,10 @@ def test_config_values_on_the_command_line_are_typed_and_checked(tmp_path):
     assert planned_jobs(tmp_path, "--config", "predict={tta: true}", "compare={bootstrap: 500}")["predict"] == 12
     result = snakemake(tmp_path, "--dry-run", "--config", "run=[seed_dnn,resnet9000]", check=False)
     assert result.returncode != 0 and "run: ['resnet9000'] not in experiments" in result.stdout + result.stderr
+    # choosing by the corrupted validation set needs the benchmark that makes it
+    result = snakemake(tmp_path, "--dry-run", "--config", "compare={select_by: corrupted_accuracy}",
+                       "robustness={images: 0}", check=False)
+    assert result.returncode != 0 and "robustness.images: 0 turns off" in result.stdout + result.stderr
 
 
 @workflow
@@ -574,3 +587,6 @@ def test_a_sweep_trains_each_point_with_the_first_seed_then_the_experiment_with_
     planned = result.stdout + result.stderr
     assert "swept/chosen.json" in planned and "swept-sweep03/seed1/run.json" in planned
     assert "swept-sweep01/seed2" not in planned  # the points train with the first seed only
+    assert jobs["corrupted_accuracy"] == 2 * len(SEEDS)  # the leaderboard's runs; the points need none...
+    by_robustness = planned_jobs(tmp_path, "--config", "compare={select_by: corrupted_accuracy}")
+    assert by_robustness["corrupted_accuracy"] == 2 * len(SEEDS) + 3  # ...unless they are chosen by it

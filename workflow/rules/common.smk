@@ -74,8 +74,14 @@ SPREAD = {
 FRACTIONS = [f"{fraction:g}" for fraction in config["learning_curve"]["fractions"]]
 CURVE_EXPERIMENTS = [name for name in EXPERIMENTS if not upstream(name)] if FRACTIONS else []
 CURVE_RUN = os.path.join(DATA, "learning_curve", "{fraction}", "{experiment}", "seed{seed}")
-# the robustness benchmark, on unless robustness.images is 0
+# the robustness benchmark, on unless robustness.images is 0; choosing by it needs it on
 ROBUSTNESS = config["robustness"]["images"] > 0
+BY_ROBUSTNESS = config["compare"]["select_by"] == "corrupted_accuracy"
+if BY_ROBUSTNESS and not ROBUSTNESS:
+    raise ValueError(
+        "compare.select_by: corrupted_accuracy is the accuracy on the robustness benchmark's corrupted validation "
+        "set, which robustness.images: 0 turns off; set robustness.images above 0 or choose another criterion"
+    )
 
 
 wildcard_constraints:

@@ -5,6 +5,7 @@ rule compare:
         valid_predictions=runs(rules.predict.output.valid_predictions),
         records=runs(rules.train.output.record),
         corrupted_accuracies=runs(rules.corrupted_accuracy.output.csv) if ROBUSTNESS else [],
+        valid_corrupted_accuracies=runs(rules.corrupted_accuracy.output.valid_csv) if ROBUSTNESS else [],
     output:
         csv=f"{DATA}/leaderboard.csv",
         differences=f"{DATA}/differences.csv",

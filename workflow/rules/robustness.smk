@@ -1,10 +1,12 @@
-# The robustness benchmark: the test part's sample under survey-like corruptions (made once per data set), every
-# run's accuracy on it, and the comparison's table and figure; the leaderboard's mCE columns come from the same runs.
+# The robustness benchmark: samples of the test part (to report) and of the validation part (to choose by, with
+# compare.select_by: corrupted_accuracy) under survey-like corruptions, made once per data set; every run's accuracy
+# on them, and the comparison's table and figure; the leaderboard's mCE columns come from the same runs.
 rule corrupt:
     input:
         split=rules.split.output.npz,
     output:
         npz=f"{DATA}/corrupted_test.npz",
+        valid=f"{DATA}/corrupted_valid.npz",
     log:
         f"{DATA}/logs/corrupt.log",
     benchmark:
@@ -24,8 +26,10 @@ rule corrupted_accuracy:
         model=rules.train.output.model,
         record=rules.train.output.record,
         corrupted=rules.corrupt.output.npz,
+        valid_corrupted=rules.corrupt.output.valid,
     output:
         csv=f"{RUN}/corrupted_accuracy.csv",
+        valid_csv=f"{RUN}/valid_corrupted_accuracy.csv",
     log:
         f"{RUN}/logs/corrupted_accuracy.log",
     benchmark:

@@ -8,6 +8,9 @@ rule sweep:
         records=lambda wildcards: sweep_runs(wildcards, rules.train.output.record),
         metrics=lambda wildcards: sweep_runs(wildcards, rules.evaluate.output.metrics),
         valid_predictions=lambda wildcards: sweep_runs(wildcards, rules.predict.output.valid_predictions),
+        valid_corrupted=lambda wildcards: (
+            sweep_runs(wildcards, rules.corrupted_accuracy.output.valid_csv) if BY_ROBUSTNESS else []
+        ),
     output:
         csv=f"{DATA}/{{experiment}}/sweep.csv",
         chosen=f"{DATA}/{{experiment}}/chosen.json",

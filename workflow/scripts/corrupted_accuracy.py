@@ -5,5 +5,7 @@ p = snakemake.params
 use_backend(choose_backend(p.backend, p.model, snakemake.resources.gpu), snakemake.threads)  # before keras
 from galaxy10.evaluation.robustness import corrupted_accuracy
 
-inputs = snakemake.input
-print(corrupted_accuracy(inputs.model, inputs.record, inputs.corrupted, snakemake.output.csv, p.tta).to_string())
+inputs, outputs = snakemake.input, snakemake.output
+sets = {outputs.csv: inputs.corrupted, outputs.valid_csv: inputs.valid_corrupted}
+for out, table in corrupted_accuracy(inputs.model, inputs.record, sets, p.tta).items():
+    print(out, table.to_string(), sep="\n")

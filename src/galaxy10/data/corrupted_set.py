@@ -1,6 +1,7 @@
-"""The corrupted test set of a data set: a fixed, stratified sample of the split's test part, clean and under every
-corruption at every severity (data.corruptions), made once and stored as one uncompressed .npz whose members are
-read one at a time (`x_clean`, `x_<corruption>_<severity>`), so memory holds one variant, however large the images."""
+"""The corrupted sets of a data set: a fixed, stratified sample of the split's test part (for reporting) and one of
+its validation part (for choosing by robustness, never the test part), clean and under every corruption at every
+severity (data.corruptions), made once and stored as one uncompressed .npz each whose members are read one at a
+time (`x_clean`, `x_<corruption>_<severity>`), so memory holds one variant, however large the images."""
 
 import zipfile
 
@@ -21,16 +22,16 @@ def member(name: str, severity: int) -> str:
     return "x_clean" if name == "clean" else f"x_{name}_{severity}"
 
 
-def write_corrupted_test(split, out, n_images: int, seed: int, names=tuple(CORRUPTIONS)) -> int:
-    """Write the corrupted test set of `split` to `out`: `n_images` of its test part (each class in its share, at
-    least one of each; all when it has fewer) under every corruption in `names`; return how many images."""
+def write_corrupted_set(split, out, n_images: int, seed: int, names=tuple(CORRUPTIONS), part: str = "test") -> int:
+    """Write the corrupted `part` (test or valid) of `split` to `out`: `n_images` of that part (each class in its
+    share, at least one of each; all when it has fewer) under every corruption in `names`; return how many."""
     if unknown := sorted(set(names) - set(CORRUPTIONS)):
         raise InputError(f"robustness.corruptions: unknown {unknown}; choose from {sorted(CORRUPTIONS)}")
-    x_test, y_test, rows, _ = load_split(split, "test")
-    keep = nested_subset(y_test, min(1.0, n_images / len(y_test)), seed)
-    images = np.asarray(x_test[keep])
+    x, y, rows, _ = load_split(split, part)
+    keep = nested_subset(y, min(1.0, n_images / len(y)), seed)
+    images = np.asarray(x[keep])
     with atomic_output(out) as tmp, zipfile.ZipFile(tmp, "w", allowZip64=True) as archive:
-        add_array(archive, "y", y_test[keep])
+        add_array(archive, "y", y[keep])
         add_array(archive, "source_index", rows[keep])
         add_array(archive, "corruptions", np.array(list(names)))
         for name, severity in variants(names):
@@ -40,7 +41,7 @@ def write_corrupted_test(split, out, n_images: int, seed: int, names=tuple(CORRU
 
 
 def read_variants(path):
-    """(labels, [(corruption, severity, images)]) of a corrupted test set; the images are read when sliced."""
+    """(labels, [(corruption, severity, images)]) of a corrupted set; the images are read when sliced."""
     with np.load(path) as npz:
         labels, names = npz["y"], [str(name) for name in npz["corruptions"]]
     return labels, [(name, severity, StoredImages(path, member(name, severity))) for name, severity in variants(names)]

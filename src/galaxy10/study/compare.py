@@ -14,8 +14,8 @@ from galaxy10.evaluation.metrics import CALIBRATED, SCORES, compute_metrics, pro
 from galaxy10.io import InputError, atomic_output
 from galaxy10.training.record import read_record
 from galaxy10.study.differences import differences, differences_html
-from galaxy10.study.robustness import load_robustness, robustness_summary
-from galaxy10.study.selection import CRITERIA, rank, validation_scores
+from galaxy10.study.robustness import load_robustness, robustness_summary, valid_corrupted_accuracy
+from galaxy10.study.selection import rank, validation_scores
 from galaxy10.study.significance import PAIR_METRICS, score_interval
 
 PREDICTIONS = {"test": "predictions.csv", "valid": "valid_predictions.csv"}
@@ -86,7 +86,7 @@ def leaderboard(runs: pd.DataFrame, ensembled: dict, valid_scores: pd.DataFrame,
     board["train_seconds_mean"] = grouped["train_seconds"].mean()
     for part in ("train", "valid", "test"):
         board[f"{part}_images"] = grouped[f"{part}_images"].first()
-    for score in CRITERIA:
+    for score in valid_scores:
         board[f"valid_{score}"] = valid_scores[score]
     board["selection_criterion"] = f"valid_{select_by}"
     return board.loc[rank(valid_scores, select_by)]
@@ -116,12 +116,14 @@ def write_comparison(records, reference, csv_out, differences_out, html_out, n_r
     """Write the leaderboard (CSV and HTML) and the differences table; return them and the per-class recalls.
     The chosen experiment is the best by `select_by` on validation; every other is tested against it and against
     `reference` (skipped if not run). With `robustness`, the leaderboard has each experiment's mean corruption
-    errors (study.robustness), normalised by `reference`'s, from the robustness.csv beside every record."""
+    errors on the corrupted test set (study.robustness), normalised by `reference`'s, and its accuracy on the
+    corrupted validation set (`valid_corrupted_accuracy`, a criterion), from the CSVs beside every record."""
     runs = load_runs(records)
     ensembled = ensembles(runs)
     class_names = read_record(records[0])["class_names"]
-    board = leaderboard(runs, ensembled, validation_scores(ensembles(runs, "valid")), select_by, class_names,
-                        n_resamples)
+    corrupted = valid_corrupted_accuracy(records) if robustness else None
+    board = leaderboard(runs, ensembled, validation_scores(ensembles(runs, "valid"), corrupted), select_by,
+                        class_names, n_resamples)
     if robustness:
         board = board.join(robustness_summary(load_robustness(records), reference))
     against = [name for name in (reference, board.index[0]) if name in ensembled]

@@ -21,12 +21,15 @@ MIN_BASELINE_DROP = 0.01
 SUMMARY = ("mce", "relative_mce", "corrupted_accuracy")
 
 
-def load_robustness(records) -> pd.DataFrame:
-    """Every run's corrupted_accuracy.csv (beside its record, run.json) as one long table with its experiment and
-    seed."""
+FILES = {"test": "corrupted_accuracy.csv", "valid": "valid_corrupted_accuracy.csv"}  # beside each run's run.json
+
+
+def load_robustness(records, part: str = "test") -> pd.DataFrame:
+    """Every run's accuracy on the corrupted `part` (test or valid; FILES, beside its record, run.json) as one long
+    table with its experiment and seed."""
     tables = []
     for record_path in records:
-        record, path = read_record(record_path), Path(record_path).parent / "corrupted_accuracy.csv"
+        record, path = read_record(record_path), Path(record_path).parent / FILES[part]
         if not path.is_file():
             raise InputError(f"{path}: no such file; run the workflow with robustness.images above 0 (the default)")
         tables.append(pd.read_csv(path).assign(experiment=record["experiment"], seed=record["seed"]))
@@ -55,6 +58,13 @@ def corruption_errors(long: pd.DataFrame, baseline: str) -> pd.DataFrame:
     else:
         out["mce"] = out["relative_mce"] = np.nan
     return out.reset_index()
+
+
+def valid_corrupted_accuracy(records) -> pd.Series:
+    """Per experiment, the mean over its seeds of the accuracy over every corrupted variant of the validation part:
+    the validation criterion `corrupted_accuracy` (study.selection)."""
+    runs = corruption_errors(load_robustness(records, "valid"), baseline=None)
+    return runs.groupby("experiment")["corrupted_accuracy"].mean()
 
 
 def robustness_summary(long: pd.DataFrame, baseline: str) -> pd.DataFrame:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from galaxy10.io import InputError, atomic_output
 from galaxy10.study.compare import ensembles, load_runs
+from galaxy10.study.robustness import valid_corrupted_accuracy
 from galaxy10.study.selection import rank, validation_scores
 from galaxy10.training.record import read_record
 
@@ -41,7 +42,8 @@ def sweep_points(values: dict) -> list[dict]:
 def choose(records, swept: list[str], select_by: str) -> pd.DataFrame:
     """The points' swept settings and validation scores, the best first by `select_by` (column `chosen`)."""
     runs = load_runs(records)
-    scores = validation_scores(ensembles(runs, "valid"))
+    corrupted = valid_corrupted_accuracy(records) if select_by == "corrupted_accuracy" else None
+    scores = validation_scores(ensembles(runs, "valid"), corrupted)
     order = rank(scores, select_by)
     settings = {row.experiment: read_record(Path(row.folder, "run.json"))["settings"] for row in runs.itertuples()}
     table = pd.DataFrame([{"point": name, **{key: settings[name][key] for key in swept},
