@@ -59,8 +59,10 @@ def _interval(low, high) -> str:
 def _chosen(board) -> str:
     name, row = board.index[0], board.iloc[0]
     criterion = row["selection_criterion"]
+    chosen_by = ("its seeds' mean accuracy on the corrupted validation set" if criterion == "valid_corrupted_accuracy"
+                 else f"seed ensemble by {criterion.replace('valid_', 'validation ').replace('_', ' ')}")
     return (
-        f"**The chosen method** is `{name}` ({family(row['model'])}), the best seed ensemble by {criterion.replace('valid_', 'validation ').replace('_', ' ')}"
+        f"**The chosen method** is `{name}` ({family(row['model'])}), the best {chosen_by}"
         f" ({_f(row[criterion])}); the criterion is the config's `compare.select_by`, and the test part chose "
         f"nothing. On the test part its seed ensemble scores accuracy {_f(row['ensemble_accuracy'])} "
         f"[{_f(row['ensemble_accuracy_low'])}, {_f(row['ensemble_accuracy_high'])}] and balanced accuracy "
