@@ -30,8 +30,8 @@ from time_to_accuracy import matmul_gflops  # bench/ is on the path when a scrip
 REPO = Path(__file__).resolve().parents[1]
 KNOBBED = str(REPO / "bench" / "lever_models.py") + ":knobbed_cnn"
 SHORT = {"epochs": 10, "warmup_epochs": 1, "min_epochs": 5}  # half the epochs on the same cosine
-# name: (what changes, the settings changed); the worker sets Keras' dtype policy ("precision", not a setting)
-# and the backend (before keras is imported, as the workflow's train job does)
+# name: (what changes, the settings changed); the worker sets Keras' dtype policy ("precision", not a setting),
+# the backend (before keras is imported, as the workflow's train job does) and train()'s feed_processes
 VARIANTS = {
     "today": ("small_cnn_full: small_cnn before its strided stem", {}),
     "no_corrupt": ("no corruption training (its cost in the feed)", {"corrupt": []}),
@@ -43,6 +43,7 @@ VARIANTS = {
     "today_jax": ("small_cnn_full on JAX", {"backend": "jax"}),
     "xla": ("XLA (jit_compile) on TensorFlow", {"jit_compile": True}),
     "stride2_w48": ("stride 2, first block 48 wide", {"model": KNOBBED, "options": {"stem_stride": 2, "width": 48}}),
+    "feed1": ("one feed process draws the training corruptions beside the steps", {"feed_processes": 1}),
     "epochs10": ("10 epochs instead of 20", SHORT),
     "stride2_epochs10": ("stride 2, 10 epochs", {"stem_stride": 2, **SHORT}),
 }
@@ -65,7 +66,8 @@ from galaxy10.training.train import train
 split, seed, out, targets = sys.argv[1], int(sys.argv[3]), Path(sys.argv[4]), json.loads(sys.argv[5])
 if precision := settings.pop("precision", None):
     keras.mixed_precision.set_dtype_policy(precision)
-history = train(split, out / "m.keras", out / "h.csv", settings=settings, seed=seed)
+feed_processes = settings.pop("feed_processes", 0)
+history = train(split, out / "m.keras", out / "h.csv", settings=settings, seed=seed, feed_processes=feed_processes)
 net = load_model(out / "m.keras")
 x, y, _, _ = load_split(split, "test")
 predicted = predict_probabilities(net, x, 256).argmax(1)
@@ -86,6 +88,18 @@ def render_split(folder: Path, n_images: int | None, data_seed: int) -> Path:
     write_synthetic(source, n_images or DATASETS["sdss"].n_images, data_seed, processes=2)
     write_split(source, split, seed=42)  # the config's default split
     return split
+
+
+def train_variant(name: str, split: Path, settings: dict, seed: int, out: Path, targets) -> dict | None:
+    """Train one variant in a fresh process; its numbers as a row, or None (and the error printed) if it failed."""
+    out.mkdir(parents=True)
+    done = subprocess.run([sys.executable, "-c", WORKER, str(split), json.dumps(settings), str(seed), str(out),
+                           json.dumps(targets)], capture_output=True, text=True, cwd=REPO)
+    result = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    if done.returncode or not result:
+        print(f"{name}: failed\n{done.stderr[-2000:]}", flush=True)
+        return None
+    return {"variant": name, **json.loads(result[0][7:])}
 
 
 def main() -> None:
@@ -113,16 +127,10 @@ def main() -> None:
             settings = {**base, **VARIANTS[name][1]}
             if args.epochs:
                 settings |= {"epochs": args.epochs, "warmup_epochs": 0, "min_epochs": 0}
-            out = tmp / name
-            out.mkdir()
-            done = subprocess.run([sys.executable, "-c", WORKER, str(split), json.dumps(settings), str(args.seed),
-                                   str(out), json.dumps(args.targets)], capture_output=True, text=True, cwd=REPO)
-            result = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-            if done.returncode or not result:
-                print(f"{name}: failed\n{done.stderr[-2000:]}", flush=True)
-                continue
-            rows.append({"variant": name, **json.loads(result[0][7:])})
-            print(format_row(rows[-1], rows[0]), flush=True)
+            row = train_variant(name, split, settings, args.seed, tmp / name, args.targets)
+            if row:
+                rows.append(row)
+                print(format_row(rows[-1], rows[0]), flush=True)
         print(f"\nmatmul peak at the end {matmul_gflops():.0f} GFLOP/s; against today's recipe:")
         reference = next((row for row in rows if row["variant"] == "today"), rows[0])
         for row in rows:

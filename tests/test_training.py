@@ -363,6 +363,23 @@ def test_corrupted_batches_differ_by_epoch_and_batch_and_repeat_for_the_same_one
     assert np.array_equal(plain[0][0], images[:32])
 
 
+def test_feed_processes_give_the_batches_the_training_would_draw_itself_in_any_order():
+    images = np.random.default_rng(0).integers(0, 256, (200, 69, 69, 3), dtype=np.uint8)
+    labels = np.arange(200) % 10
+    options = dict(shuffle=True, seed=4, corrupt=("jpeg", "seeing", "rotation"), corrupt_rate=0.7)
+    alone, fed = (ImageBatches(images, labels, 32, **options, feed_processes=n) for n in (0, 2))
+    try:
+        for epoch in (0, 1):
+            alone.epoch = fed.epoch = epoch
+            order = [6, *range(6), 3] if epoch else range(len(fed))  # out of order and again, as a resumed epoch may
+            for index in order:
+                assert np.array_equal(fed[index][0], alone[index][0]) and np.array_equal(fed[index][1], alone[index][1])
+        assert fed._pool is not None
+    finally:
+        fed.close()
+    assert fed._pool is None
+
+
 def test_a_bootstrap_run_trains_on_its_own_resample_of_the_training_part(split):
     from galaxy10.training.train import bootstrap_sample
 

@@ -330,6 +330,18 @@ def test_gpu_jobs_take_turns_under_the_default_profile(tmp_path):
 
 
 
+@workflow
+def test_a_gpu_jobs_other_cores_draw_the_training_corruptions(tmp_path):
+    # the feed processes import the job's script again: it must not train a second time in them
+    settings = {**SMALL["experiments"]["seed_dnn"], "epochs": 1, "corrupt": ["jpeg", "seeing"]}
+    config = small_config({"seed_dnn": settings}, seeds=[1])
+    config["resources"]["train"].update(gpu=1, threads=2)
+    write_config(tmp_path, config)
+    snakemake(tmp_path, str(OUT / "seed_dnn" / "seed1" / "model.keras"))
+    log = (tmp_path / OUT / "seed_dnn" / "seed1" / "logs" / "train.log").read_text()
+    assert log.count("1 feed processes draw the training corruptions") == 1 and log.count("val_accuracy:") == 1
+
+
 # Every bad config and file is refused in-process (test_config.py, test_dataset.py); through Snakemake, two of each
 # show that the message reaches the console whole: the path is the same for all.
 @workflow

@@ -1,6 +1,7 @@
 """Batches served straight from the uint8 arrays, so the data set is never copied whole by any backend."""
 
-import math
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 
 import keras
 import numpy as np
@@ -26,12 +27,13 @@ class ImageBatches(keras.utils.PyDataset):
     With `corrupt` (names of data.corruptions.TRAINING), each image is corrupted with probability `corrupt_rate`,
     seeded by (seed, epoch, batch) for the same reason. With `multiple_of` (the devices of a data-parallel run),
     the last batch is cut to a multiple of it, so that every device gets as many images: an epoch leaves out up to
-    `multiple_of` - 1 of them.
+    `multiple_of` - 1 of them. With `feed_processes`, that many processes corrupt the coming batches ahead of the
+    training (a GPU waits for the corruptions otherwise); the batches are the same either way.
     """
 
     def __init__(
         self, images, labels, batch_size: int, shuffle: bool = False, seed: int = 0, class_weights=None, classes=None,
-        sample=None, corrupt=(), corrupt_rate=0.5, multiple_of=1,
+        sample=None, corrupt=(), corrupt_rate=0.5, multiple_of=1, feed_processes=0,
     ):
         super().__init__()
         self.images, self.labels, self.batch_size, self.shuffle, self.seed = images, labels, batch_size, shuffle, seed
@@ -42,6 +44,7 @@ class ImageBatches(keras.utils.PyDataset):
         self._ordered_epoch, self._order = None, self.sample
         self.corrupt, self.corrupt_rate = tuple(corrupt), corrupt_rate
         self.multiple_of = multiple_of
+        self.feed_processes, self._pool, self._coming = feed_processes, None, {}
 
     def __len__(self):
         last = len(self.sample) % self.batch_size
@@ -53,16 +56,39 @@ class ImageBatches(keras.utils.PyDataset):
             self._ordered_epoch = epoch
         return self._order
 
-    def __getitem__(self, index):
+    def _rows(self, index):
         rows = self.epoch_order(self.epoch)[index * self.batch_size : (index + 1) * self.batch_size]
-        rows = rows[: len(rows) - len(rows) % self.multiple_of]
-        images = self.images[rows]
-        if self.corrupt:
-            rng = np.random.default_rng((self.seed, self.epoch, index, 0xC0))
-            images = augment(images, self.corrupt, self.corrupt_rate, rng)
+        return rows[: len(rows) - len(rows) % self.multiple_of]
+
+    def _corruption_args(self, index):
+        rng = np.random.default_rng((self.seed, self.epoch, index, 0xC0))
+        return self.images[self._rows(index)], self.corrupt, self.corrupt_rate, rng
+
+    def _corrupted(self, index):
+        """Batch `index`'s images, corrupted here or, with feed processes, by the pool, which is given the next
+        batches of the epoch as it goes (each depends only on its seed, epoch and index, so the order is free)."""
+        if not self.feed_processes:
+            return augment(*self._corruption_args(index))
+        if self._pool is None:  # forkserver: a fork of a process running JAX or TensorFlow can hang
+            self._pool = ProcessPoolExecutor(self.feed_processes, multiprocessing.get_context("forkserver"))
+        self._coming = {key: job for key, job in self._coming.items() if key[0] == self.epoch}
+        for ahead in range(index, min(index + 2 * self.feed_processes + 1, len(self))):
+            if (self.epoch, ahead) not in self._coming:
+                self._coming[self.epoch, ahead] = self._pool.submit(augment, *self._corruption_args(ahead))
+        return self._coming.pop((self.epoch, index)).result()
+
+    def __getitem__(self, index):
+        rows = self._rows(index)
+        images = self._corrupted(index) if self.corrupt else self.images[rows]
         if self.class_weights is None:
             return images, self.targets[rows]
         return images, self.targets[rows], self.class_weights[self.labels[rows]]
+
+    def close(self) -> None:
+        """Stop the feed processes, if any."""
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool, self._coming = None, {}
 
     def follow_epochs(self) -> keras.callbacks.Callback:
         """A callback that tells these batches which epoch is starting."""

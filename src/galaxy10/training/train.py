@@ -24,7 +24,7 @@ HISTORY_COLUMNS = ["loss", "accuracy", "val_loss", "val_accuracy", "lr", "second
 
 
 def train(split, model_out, history_out, record_out=None, *, settings, seed, experiment=None, provenance=None,
-          init_model=None, bootstrap=False, devices=1):
+          init_model=None, bootstrap=False, devices=1, feed_processes=0):
     """Fit the model of `settings` (a TrainingSettings, or a dict of them) on the split's train part, validating
     on its valid part; the number of classes and their names are the split's.
 
@@ -36,7 +36,8 @@ def train(split, model_out, history_out, record_out=None, *, settings, seed, exp
     experiment's name, to that experiment's model with the same seed); by default `init_from` itself, if it names
     a .keras file. With `bootstrap`, the run trains on its own resample of the training part, drawn with
     replacement and seeded by `seed` (as many images), so that the seeds' spread includes the sampling of the data.
-    With `devices` > 1 (JAX only) each batch is split over that many devices (data_parallel).
+    With `devices` > 1 (JAX only) each batch is split over that many devices (data_parallel). `feed_processes` draw
+    the training corruptions ahead of the steps (for a GPU, which would wait for the CPU); the training is the same.
 
     Training checkpoints every epoch into `checkpoint/` beside the model; a call with the same settings and
     inputs after an interrupted one goes on from the last completed epoch. The checkpoint is deleted once the
@@ -58,7 +59,8 @@ def train(split, model_out, history_out, record_out=None, *, settings, seed, exp
         s.epochs, s.monitor if s.keep_best else None, s.min_epochs, model_callbacks=callbacks[1:],
     )
     resumed = checkpoint.load()
-    batches, valid, image_shape, scale = _batches(split, s, seed, len(data["class_names"]), bootstrap, devices)
+    batches, valid, image_shape, scale = _batches(split, s, seed, len(data["class_names"]), bootstrap, devices,
+                                                  feed_processes)
     data["train_images"] = len(batches.sample)
     with dtype_policy(s.mixed_precision):
         if resumed:
@@ -119,7 +121,8 @@ def data_parallel(devices: int, batch_size: int) -> None:
     keras.distribution.set_distribution(keras.distribution.DataParallel(devices=found[:devices]))
 
 
-def _batches(split, s: TrainingSettings, seed: int, n_classes: int, bootstrap: bool, devices: int = 1):
+def _batches(split, s: TrainingSettings, seed: int, n_classes: int, bootstrap: bool, devices: int = 1,
+             feed_processes: int = 0):
     """Training batches (shuffled per epoch, class-weighted, one-hot; with `bootstrap` from a seeded resample with
     replacement) and validation batches, the image shape and the scale the model applies; on several `devices`,
     batches that split evenly over them."""
@@ -129,7 +132,9 @@ def _batches(split, s: TrainingSettings, seed: int, n_classes: int, bootstrap: b
     weights = class_weights(y_train[sample], s.class_weight, n_classes)
     batches = ImageBatches(x_train, y_train, s.batch_size, shuffle=True, seed=seed, class_weights=weights,
                            classes=n_classes, sample=sample, corrupt=s.corrupt, corrupt_rate=s.corrupt_rate,
-                           multiple_of=devices)
+                           multiple_of=devices, feed_processes=feed_processes)
+    if feed_processes and s.corrupt:
+        print(f"{feed_processes} feed processes draw the training corruptions ahead of the steps")
     valid_batch = inference_batch(s.batch_size, x_valid.shape[1:]) // devices * devices  # even over the devices
     valid = ImageBatches(x_valid, y_valid, valid_batch, classes=n_classes, multiple_of=devices)
     return batches, valid, x_train.shape[1:], scale
@@ -154,12 +159,15 @@ def _fit_remaining_epochs(net, s: TrainingSettings, batches, valid, callbacks, c
             verbose=2,
         )
 
-    if not checkpoint.finished and checkpoint.state["epochs_done"] < s.freeze_epochs:
-        fit(s.freeze_epochs)
-    if not checkpoint.finished and not net.layers[0].trainable:  # after the frozen epochs, or resumed there
-        unfreeze(net, s, len(batches))
-    if not checkpoint.finished:
-        fit(s.epochs)
+    try:
+        if not checkpoint.finished and checkpoint.state["epochs_done"] < s.freeze_epochs:
+            fit(s.freeze_epochs)
+        if not checkpoint.finished and not net.layers[0].trainable:  # after the frozen epochs, or resumed there
+            unfreeze(net, s, len(batches))
+        if not checkpoint.finished:
+            fit(s.epochs)
+    finally:
+        batches.close()  # its feed processes, if any
 
 
 def _write_outputs(net, s: TrainingSettings, checkpoint, model_out, history_out) -> pd.DataFrame:
