@@ -213,8 +213,10 @@ def test_training_resume_and_prediction_also_pass_on_jax():
     require(find_spec("jax"), "JAX", "pip install -r requirements.txt (it installs jax and jaxlib)")
     env = {**os.environ, "KERAS_BACKEND": "jax"}
     result = subprocess.run(
+        # data_parallel runs on JAX already; what the shipped recipe learns does not depend on the backend, and its
+        # 20 epochs are the module's longest test: once, in the main run, is enough
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__, "-k",
-         "not backend_is_chosen and not data_parallel"],  # that one runs on JAX already
+         "not backend_is_chosen and not data_parallel and not shipped_cnn_recipe"],
         capture_output=True, text=True, env=env, timeout=900,
     )
     assert result.returncode == 0, result.stdout[-3000:]
@@ -271,12 +273,13 @@ def test_early_stopping_waits_for_min_epochs_and_judges_by_the_monitor(split, tm
     assert json.loads((tmp_path / "run.json").read_text())["saved_epoch"] == history["val_accuracy"].loc[3:].idxmax()
 
 
-def test_mixed_precision_computes_in_float16_for_that_run_only(split, tmp_path):
-    settings = TrainingSettings("seed_dnn", epochs=1, mixed_precision=True)
+@pytest.mark.parametrize("precision, compute", [(True, "float16"), ("bfloat16", "bfloat16")])
+def test_mixed_precision_computes_in_its_type_for_that_run_only(split, tmp_path, precision, compute):
+    settings = TrainingSettings("seed_dnn", epochs=1, mixed_precision=precision)
     train(split, tmp_path / "m.keras", tmp_path / "h.csv", settings=settings, seed=0)
     assert keras.mixed_precision.dtype_policy().name == "float32"
     model = keras.saving.load_model(tmp_path / "m.keras", compile=False)
-    assert model.layers[2].dtype_policy.name == "mixed_float16" and model.layers[2].compute_dtype == "float16"
+    assert model.layers[2].dtype_policy.name == f"mixed_{compute}" and model.layers[2].compute_dtype == compute
     assert model.layers[-1].compute_dtype == "float32"  # the softmax
     assert model.predict(np.zeros((1, 69, 69, 3), np.uint8), verbose=0).dtype == np.float32
 
@@ -285,7 +288,7 @@ def test_new_settings_are_checked():
     for bad in ({"label_smoothing": 1.0}, {"optimizer": "sgd"}, {"weight_decay": 0.1}, {"schedule": "step"},
                 {"warmup_epochs": 10}, {"min_epochs": 10}, {"monitor": "val_f1"}, {"freeze_epochs": 1},
                 {"schedule": "cosine", "reduce_lr": {"monitor": "loss", "factor": 0.5, "patience": 1}},
-                {"width": 8}, {"corrupt": ["shift"]}, {"corrupt_rate": 0}):
+                {"width": 8}, {"corrupt": ["shift"]}, {"corrupt_rate": 0}, {"mixed_precision": "float8"}):
         with pytest.raises(InputError, match=next(iter(bad))):
             TrainingSettings("seed_dnn", **bad)
     assert TrainingSettings("seed_dnn", optimizer="adamw").weight_decay == 0.004  # Keras' AdamW default

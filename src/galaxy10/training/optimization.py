@@ -67,12 +67,14 @@ def compile_model(net, s: TrainingSettings, steps_per_epoch: int) -> None:
 
 
 @contextlib.contextmanager
-def dtype_policy(mixed_precision: bool):
-    """Keras' global dtype policy for one run: mixed_float16 (float16 compute, float32 weights; compile adds loss
-    scaling) with `mixed_precision`, for GPUs with tensor cores; the previous policy again afterwards."""
+def dtype_policy(mixed_precision: bool | str):
+    """Keras' global dtype policy for one run: with `mixed_precision` true or "float16", mixed_float16 (float16
+    compute, float32 weights; compile adds loss scaling), for GPUs with tensor cores; with "bfloat16",
+    mixed_bfloat16 (no loss scaling needed), for CPUs with bfloat16 instructions (AMX, AVX512-BF16) and recent
+    GPUs. The previous policy again afterwards."""
     previous = keras.mixed_precision.dtype_policy()
     if mixed_precision:
-        keras.mixed_precision.set_dtype_policy("mixed_float16")
+        keras.mixed_precision.set_dtype_policy("mixed_bfloat16" if mixed_precision == "bfloat16" else "mixed_float16")
     try:
         yield
     finally:

@@ -10,6 +10,7 @@ from galaxy10.runtime import BACKENDS
 from galaxy10.training.custom import is_custom
 
 JIT_CHOICES = ("auto", True, False)
+PRECISIONS = (False, True, "float16", "bfloat16")
 CLASS_WEIGHTS = (None, "balanced", "sqrt")
 OPTIMIZERS = ("adam", "adamw")
 SCHEDULES = ("constant", "cosine")
@@ -58,7 +59,7 @@ class TrainingSettings:
     warmup_epochs: int = 0
     monitor: str = "val_loss"  # what keep_best and early stopping judge epochs by
     min_epochs: int = 0
-    mixed_precision: bool = False
+    mixed_precision: bool | str = False  # true or float16, bfloat16
     init_from: str | None = None  # an experiment's name or a .keras file
     options: dict | None = None  # a file.py:function model's keyword arguments
     freeze_epochs: int = 0
@@ -78,7 +79,8 @@ class TrainingSettings:
         if not self.learning_rate > 0:
             raise InputError(f"learning_rate must be positive, got {self.learning_rate!r}")
         choices = {"class_weight": CLASS_WEIGHTS, "jit_compile": JIT_CHOICES, "optimizer": OPTIMIZERS,
-                   "schedule": SCHEDULES, "monitor": MONITORS, "backend": ("auto", *BACKENDS)}
+                   "schedule": SCHEDULES, "monitor": MONITORS, "backend": ("auto", *BACKENDS),
+                   "mixed_precision": PRECISIONS}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise InputError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
