@@ -13,8 +13,8 @@ Renders a synthetic SDSS-size set and splits it through the workflow (untimed), 
 - the whole `train` job of the seed network through Snakemake with `gpu: 1` (start-up, import, compilation,
   training and saving; `backend: auto` picks JAX for a GPU job), from its benchmark file, against the goal 30 s;
 - the project's CNN recipe (`small_cnn` of config/config.yaml) and the recipe before its strided stem
-  (`small_cnn_full` of config/side_by_side.yaml), both on JAX, one after the other, seed 1, through
-  bench/levers.py's worker: seconds per epoch, training seconds until the validation accuracy first reaches
+  (`small_cnn_full` of config/side_by_side.yaml), both on JAX with the feed processes a GPU job gets (every core
+  but one), one after the other, seed 1, through bench/levers.py's worker: seconds per epoch, training seconds until the validation accuracy first reaches
   0.8 / 0.85 / 0.875, test accuracy and balanced accuracy; and beside them the seconds the CPU takes to make one
   epoch of `small_cnn`'s training batches (its corruptions are drawn on the CPU, one batch after another).
 """
@@ -157,7 +157,7 @@ def time_cnn_recipes(split: Path, workdir: Path, epochs: int | None) -> None:
             settings |= {"epochs": epochs, "warmup_epochs": 0, "min_epochs": 0}
         if row := train_variant(name, split, settings, 1, workdir / "cnn" / name, CNN_TARGETS):
             rows.append(row)
-            print(format_row(row, rows[-1]), flush=True)
+            print(format_row(row, rows[0]), flush=True)
     print("against small_cnn_full (the recipe before the strided stem):")
     reference = next((row for row in rows if row["variant"] == "small_cnn_full"), rows[0]) if rows else None
     for row in rows:

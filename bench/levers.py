@@ -30,20 +30,20 @@ from time_to_accuracy import matmul_gflops  # bench/ is on the path when a scrip
 REPO = Path(__file__).resolve().parents[1]
 KNOBBED = str(REPO / "bench" / "lever_models.py") + ":knobbed_cnn"
 SHORT = {"epochs": 10, "warmup_epochs": 1, "min_epochs": 5}  # half the epochs on the same cosine
-# name: (what changes, the settings changed); the worker sets Keras' dtype policy ("precision", not a setting),
-# the backend (before keras is imported, as the workflow's train job does) and train()'s feed_processes
+# name: (what changes, the settings changed); the worker sets the backend (before keras is imported, as the
+# workflow's train job does) and train()'s feed_processes, which are no training settings
 VARIANTS = {
     "today": ("small_cnn_full: small_cnn before its strided stem", {}),
     "no_corrupt": ("no corruption training (its cost in the feed)", {"corrupt": []}),
-    "bfloat16": ("bfloat16 compute, float32 weights", {"precision": "mixed_bfloat16"}),
+    "bfloat16": ("bfloat16 compute, float32 weights", {"mixed_precision": "bfloat16"}),
     "batch128": ("batch 128, learning rate ×2", {"batch_size": 128, "learning_rate": 0.004}),
     "stride2": ("first convolution with stride 2", {"stem_stride": 2}),
     "stride2_jax": ("stride 2 on JAX: config/config.yaml's small_cnn since 2026-12-03",
                     {"stem_stride": 2, "backend": "jax"}),
     "today_jax": ("small_cnn_full on JAX", {"backend": "jax"}),
-    "stride2_bf16": ("stride 2, bfloat16 compute (TensorFlow: oneDNN)", {"stem_stride": 2, "precision": "mixed_bfloat16"}),
+    "stride2_bf16": ("stride 2, bfloat16 compute (TensorFlow: oneDNN)", {"stem_stride": 2, "mixed_precision": "bfloat16"}),
     "stride2_jax_bf16": ("stride 2 on JAX, bfloat16 compute",
-                         {"stem_stride": 2, "backend": "jax", "precision": "mixed_bfloat16"}),
+                         {"stem_stride": 2, "backend": "jax", "mixed_precision": "bfloat16"}),
     "xla": ("XLA (jit_compile) on TensorFlow", {"jit_compile": True}),
     "stride2_w48": ("stride 2, first block 48 wide", {"model": KNOBBED, "options": {"stem_stride": 2, "width": 48}}),
     "feed1": ("one feed process draws the training corruptions beside the steps", {"feed_processes": 1}),
@@ -67,8 +67,6 @@ from galaxy10.training.models import load_model
 from galaxy10.training.train import train
 
 split, seed, out, targets = sys.argv[1], int(sys.argv[3]), Path(sys.argv[4]), json.loads(sys.argv[5])
-if precision := settings.pop("precision", None):
-    keras.mixed_precision.set_dtype_policy(precision)
 feed_processes = settings.pop("feed_processes", 0)
 history = train(split, out / "m.keras", out / "h.csv", settings=settings, seed=seed, feed_processes=feed_processes)
 net = load_model(out / "m.keras")
