@@ -157,7 +157,7 @@ CORRUPTIONS = {
     "dimming": Corruption(dimming, (0.6, 0.4, 0.25, 0.15, 0.1)),
     "stretch": Corruption(stretch, (3 * SOFTENING, "sqrt", SOFTENING / 3, 100 * SOFTENING, SOFTENING / 10),
                           lambda rng: SOFTENING * 2 ** rng.uniform(-2.5, 4)),
-    "artefacts": Corruption(artefacts, (1, 2, 3, 4, 6)),
+    "artefacts": Corruption(artefacts, (1, 2, 3, 4, 6), lambda rng: rng.choice([5, 7, 8])),
     "rotation": Corruption(rotation, (7.5, 15, 22.5, 30, 45), lambda rng: rng.uniform(0, 45)),
     "shift": Corruption(shift, (0.25, 0.5, 1.5, 2.5, 4.0)),
     "zoom": Corruption(zoom, (1.15, 1.3, 1.5, 1.75, 2.0), lambda rng: rng.uniform(1.05, 1.6)),
@@ -190,7 +190,8 @@ def augment(images: np.ndarray, names, rate: float, rng: np.random.Generator) ->
 def severity_table() -> str:
     """The corruptions, what each is (its docstring's first sentence) and its parameter at each severity, as a
     Markdown table: `python -m galaxy10.data.corruptions`."""
-    lines = ["| corruption | what it is | parameter at severities 1-5 | trained against |", "| --- | --- | --- | --- |"]
+    lines = ["| corruption | what it is | parameter at severities 1-5 | can be trained against |",
+             "| --- | --- | --- | --- |"]
     for name, corruption in CORRUPTIONS.items():
         meaning = " ".join(corruption.apply.__doc__.split()).rstrip(".")
         values = ", ".join(f"{value:.3g}" if isinstance(value, float) else str(value) for value in
