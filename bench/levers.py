@@ -30,6 +30,7 @@ from time_to_accuracy import matmul_gflops  # bench/ is on the path when a scrip
 REPO = Path(__file__).resolve().parents[1]
 KNOBBED = str(REPO / "bench" / "lever_models.py") + ":knobbed_cnn"
 SHORT = {"epochs": 10, "warmup_epochs": 1, "min_epochs": 5}  # half the epochs on the same cosine
+EPOCHS12 = {"epochs": 12, "warmup_epochs": 1, "min_epochs": 6}
 # name: (what changes, the settings changed); the worker sets the backend (before keras is imported, as the
 # workflow's train job does) and train()'s feed_processes, which are no training settings
 VARIANTS = {
@@ -46,6 +47,7 @@ VARIANTS = {
                          {"stem_stride": 2, "backend": "jax", "mixed_precision": "bfloat16"}),
     "xla": ("XLA (jit_compile) on TensorFlow", {"jit_compile": True}),
     "stride2_w48": ("stride 2, first block 48 wide", {"model": KNOBBED, "options": {"stem_stride": 2, "width": 48}}),
+    "stride2_bf16_e12": ("stride 2, bfloat16, 12 epochs", {"stem_stride": 2, "mixed_precision": "bfloat16", **EPOCHS12}),
     "feed1": ("one feed process draws the training corruptions beside the steps", {"feed_processes": 1}),
     "epochs10": ("10 epochs instead of 20", SHORT),
     "stride2_epochs10": ("stride 2, 10 epochs", {"stem_stride": 2, **SHORT}),
