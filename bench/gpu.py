@@ -14,9 +14,10 @@ Renders a synthetic SDSS-size set and splits it through the workflow (untimed), 
   training and saving; `backend: auto` picks JAX for a GPU job), from its benchmark file, against the goal 30 s;
 - the project's CNN recipe (`small_cnn` of config/config.yaml) and the recipe before its strided stem
   (`small_cnn_full` of config/side_by_side.yaml), both on JAX with the feed processes a GPU job gets (every core
-  but one), one after the other, seed 1, through bench/levers.py's worker: seconds per epoch, training seconds until the validation accuracy first reaches
-  0.8 / 0.85 / 0.875, test accuracy and balanced accuracy; and beside them the seconds the CPU takes to make one
-  epoch of `small_cnn`'s training batches (its corruptions are drawn on the CPU, one batch after another).
+  but one), one after the other, seed 1, through bench/levers.py's worker: seconds per epoch, training seconds
+  until the validation accuracy first reaches 0.8 / 0.85 / 0.875, test accuracy and balanced accuracy; and beside
+  them the seconds the CPU takes to make one epoch of `small_cnn`'s training batches (its corruptions are drawn on
+  the CPU, one batch after another).
 """
 
 import argparse
