@@ -114,7 +114,7 @@ def test_differences_are_significant_only_where_they_were_built_in(three):
 
 def test_the_docs_tables_are_written_from_the_results_folder(three, capsys):
     tmp_path, board, diffs, *_ = three
-    print_tables([str(tmp_path)])
+    print_tables([str(tmp_path), "--reference", "weak"])
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == (f"Data set `synthetic` ({5 * N:,} images), {N:,} test images, seeds [1, 2]; backends: "
                         "strong: jax, weak: jax, weak_copy: jax.")
@@ -140,6 +140,11 @@ def test_the_docs_tables_are_written_from_the_results_folder(three, capsys):
     robust = lines[lines.index("| experiment | clean | noise | jpeg | mCE | relative mCE |"):]
     strong = pd.read_csv(tmp_path / "leaderboard.csv", index_col="experiment").loc["strong"]
     assert f"| strong | 0.900 | 0.83 | 0.86 | {strong['mce_mean']:.2f} | 0.25 |" in robust  # mean drop 0.072
+    relative = lines[lines.index("| experiment | jpeg | noise |") + 2 :][:3]  # its terms, one per corruption
+    terms = {cells[0]: [float(c) for c in cells[1:]] for cells in
+             ([cell.strip() for cell in line.strip("|").split("|")] for line in relative)}
+    assert terms["weak"] == [1.0, 1.0]
+    assert np.mean(terms["strong"]) == pytest.approx(strong["relative_mce_mean"], abs=0.01)
 
 
 def test_collapsed_runs_are_counted(tmp_path):

@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from galaxy10.study.robustness import (MIN_BASELINE_DROP, corruption_errors, robustness_curves, robustness_summary,
-                                       worst_corruption)
+from galaxy10.study.robustness import (MIN_BASELINE_DROP, corruption_errors, relative_corruption_errors,
+                                       robustness_curves, robustness_summary, worst_corruption)
 
 
 def long_table(accuracies: dict) -> pd.DataFrame:
@@ -38,6 +38,9 @@ def test_mce_and_relative_mce_are_imagenet_cs():
     summary = robustness_summary(long, "base")
     assert summary.loc["robust", "mce_mean"] == pytest.approx(expected_mce) and summary.loc["base", "mce_std"] == 0
     assert robustness_summary(long, "not_run")["mce_mean"].isna().all()
+    terms = relative_corruption_errors(long, "base")  # what the relative mCE is the mean of
+    assert terms.loc["robust", "noise"] == pytest.approx(0.1 / 0.3) and terms.loc["robust", "blur"] == pytest.approx(1)
+    assert terms.loc["robust"].mean() == pytest.approx(expected_relative)
 
 
 def test_a_corruption_the_baseline_shrugs_off_has_no_relative_error():
@@ -45,6 +48,7 @@ def test_a_corruption_the_baseline_shrugs_off_has_no_relative_error():
     long = long_table({("base", 1): flat, ("robust", 1): ROBUST})
     robust = corruption_errors(long, "base").set_index("experiment").loc["robust"]
     assert robust["relative_mce"] == pytest.approx(0.1 / (0.1 + 0.2))  # blur's alone
+    assert np.isnan(relative_corruption_errors(long, "base").loc["robust", "noise"])
 
 
 def test_the_curves_start_from_the_clean_images_and_the_worst_corruption_is_found():

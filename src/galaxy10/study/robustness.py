@@ -41,23 +41,40 @@ def _errors(long: pd.DataFrame) -> pd.DataFrame:
     return 1 - long.pivot_table(index=["experiment", "seed"], columns=["corruption", "severity"], values="accuracy")
 
 
+def _corruption_sums(long: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Per run: the errors under every corruption and severity, and per corruption Σ_s E_c,s and
+    Σ_s (E_c,s − E_clean)."""
+    errors = _errors(long)
+    corrupted = errors.drop(columns="clean", level="corruption")
+    summed = corrupted.T.groupby(level="corruption").sum().T
+    severities = corrupted.T.groupby(level="corruption").size()
+    clean = np.outer(errors[("clean", 0)], severities.reindex(summed.columns))
+    return corrupted, summed, summed - clean
+
+
+def _relative_errors(drops: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """Per run × corruption: relative CE_c against `baseline`'s mean over its seeds; NaN where it does not degrade."""
+    base_drops = drops.loc[baseline].mean()
+    return drops / base_drops.where(base_drops >= MIN_BASELINE_DROP)
+
+
 def corruption_errors(long: pd.DataFrame, baseline: str) -> pd.DataFrame:
     """Per run (experiment, seed): mCE and relative mCE against `baseline` (NaN when it was not run), and the
     mean accuracy over every corrupted variant."""
-    errors = _errors(long)
-    corrupted = errors.drop(columns="clean", level="corruption")
-    summed = corrupted.T.groupby(level="corruption").sum().T  # Σ_s E_c,s per run
-    severities = corrupted.T.groupby(level="corruption").size()
-    clean = np.outer(errors[("clean", 0)], severities.reindex(summed.columns))
-    drops = summed - clean  # Σ_s (E_c,s − E_clean)
+    corrupted, summed, drops = _corruption_sums(long)
     out = pd.DataFrame({"corrupted_accuracy": 1 - corrupted.mean(axis=1)})
-    if baseline in errors.index.get_level_values("experiment"):
-        base_summed, base_drops = summed.loc[baseline].mean(), drops.loc[baseline].mean()
-        out["mce"] = (summed / base_summed).mean(axis=1)
-        out["relative_mce"] = (drops / base_drops.where(base_drops >= MIN_BASELINE_DROP)).mean(axis=1)
+    if baseline in summed.index.get_level_values("experiment"):
+        out["mce"] = (summed / summed.loc[baseline].mean()).mean(axis=1)
+        out["relative_mce"] = _relative_errors(drops, baseline).mean(axis=1)
     else:
         out["mce"] = out["relative_mce"] = np.nan
     return out.reset_index()
+
+
+def relative_corruption_errors(long: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """Experiments × corruptions: relative CE_c, mean over the seeds: the terms whose mean is the relative mCE,
+    so that one sees which corruptions make it (NaN where the baseline does not degrade)."""
+    return _relative_errors(_corruption_sums(long)[2], baseline).groupby(level="experiment").mean()
 
 
 def valid_corrupted_accuracy(records) -> pd.Series:

@@ -4,7 +4,8 @@ regenerated, never typed:
     python -m galaxy10.study.tables Results/quick/synthetic
 
 prints where the numbers come from (data set, images, seeds, backends), the leaderboard, the differences and, with
-the robustness benchmark, the accuracy under each corruption, and each sweep's points."""
+the robustness benchmark, the accuracy under each corruption and each corruption's relative CE, and each sweep's
+points."""
 
 import argparse
 import json
@@ -13,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from galaxy10.study.differences import level_text, read_differences, verdicts
+from galaxy10.study.robustness import MIN_BASELINE_DROP, load_robustness, relative_corruption_errors
 from galaxy10.training.record import read_record
 
 
@@ -91,6 +93,22 @@ def robustness_table(folder) -> str:
     return markdown(shown)
 
 
+def relative_errors_table(folder, reference: str) -> str:
+    """Per experiment, the relative CE of each corruption against `reference` (the terms whose mean is the relative
+    mCE, mean over the seeds), so that one sees which corruptions make it; empty without the benchmark or the
+    reference's runs."""
+    if not (Path(folder) / "robustness.csv").is_file():
+        return ""
+    long = load_robustness(_records(folder))
+    if reference not in set(long["experiment"]):
+        return ""
+    relative = relative_corruption_errors(long, reference).dropna(axis=1, how="all")
+    order = pd.read_csv(Path(folder) / "leaderboard.csv", index_col="experiment").index
+    shown = relative.reindex(order).map("{:.2f}".format).reset_index()
+    return (f"Relative CE per corruption against `{reference}` (corruptions that cost it less than {MIN_BASELINE_DROP} "
+            f"in summed error have none and are left out):\n\n{markdown(shown)}")
+
+
 def sweep_tables(folder) -> str:
     """Each swept experiment's points (`<name>/sweep.csv`), best on validation first: the swept settings and the
     points' validation scores, the winner marked; no test score, since the test part chose nothing."""
@@ -106,9 +124,13 @@ def sweep_tables(folder) -> str:
     return "\n\n".join(parts)
 
 
+def _records(folder) -> list[Path]:
+    return sorted(Path(folder).glob("*/seed*/run.json"))
+
+
 def provenance(folder) -> str:
     """One sentence on what the tables were made from, read from the runs' records and metrics."""
-    records = [read_record(path) for path in sorted(Path(folder).glob("*/seed*/run.json"))]
+    records = [read_record(path) for path in _records(folder)]
     if not records:
         raise FileNotFoundError(f"{folder}: no runs (<experiment>/seed<seed>/run.json); run the workflow first")
     metrics = json.loads((Path(folder) / records[0]["experiment"] / f"seed{records[0]['seed']}" / "metrics.json")
@@ -124,9 +146,11 @@ def provenance(folder) -> str:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder", type=Path, help="a <results>/<dataset> folder with a leaderboard.csv")
+    parser.add_argument("--reference", default="seed_dnn", help="the relative CEs' baseline: compare.reference")
     args = parser.parse_args(argv)
     print(provenance(args.folder), "", leaderboard_table(args.folder), "", differences_table(args.folder), "",
-          robustness_table(args.folder), "", sweep_tables(args.folder), sep="\n")
+          robustness_table(args.folder), "", relative_errors_table(args.folder, args.reference), "",
+          sweep_tables(args.folder), sep="\n")
 
 
 if __name__ == "__main__":
