@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -55,23 +57,15 @@ def submitted_jobs(workdir) -> dict:
 
 
 def snakemake_on_slurm(workdir, *args):
+    """Snakemake through the SLURM profile in `workdir`, started, its console going to `workdir`/snakemake.log (a
+    file, not a pipe: the module's runs go side by side, and a full pipe nobody reads would stall its run)."""
     env = dict(os.environ, PATH=f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}")  # an activated env
-    return subprocess.Popen(
-        [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-         "--workflow-profile", str(REPO / "profiles" / "slurm"), *TEST_CLUSTER, *args],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-    )
-
-
-@pytest.fixture(scope="module")
-def calm_run(cluster, tmp_path_factory):
-    """The small config run through the SLURM profile, never interrupted."""
-    workdir = tmp_path_factory.mktemp("calm")
-    write_config(workdir, cluster_config())
-    run = snakemake_on_slurm(workdir)
-    output, _ = run.communicate(timeout=900)
-    assert run.returncode == 0, output[-4000:]
-    return workdir
+    with open(workdir / "snakemake.log", "w") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+             "--workflow-profile", str(REPO / "profiles" / "slurm"), *TEST_CLUSTER, *args],
+            stdout=log, stderr=subprocess.STDOUT, text=True, env=env,
+        )
 
 
 # each job is a SLURM job and costs a status check: one seed, and robustness is tested locally
@@ -84,10 +78,57 @@ def cluster_config() -> dict:
     return config
 
 
-def test_workflow_runs_on_slurm_with_gpu_jobs_on_gpus(calm_run):
+@pytest.fixture(scope="module")
+def slurm_runs(cluster, tmp_path_factory):
+    """The module's three runs, submitted at once: between two status checks (the plugin waits up to 10 s longer
+    after each check that finds no job done) a run's jobs leave the node idle, and the others' jobs fill it.
+    `calm`: the small config, never interrupted. `requeued`: the same, with a job pre-empted as SLURM does it
+    (`scontrol requeue`: the running job is killed and put back in the queue) at a seeded random moment.
+    `failing`: a data set file with a bad label, whose split fails. Returns each run's folder, exit status and
+    console, and the requeued job's id and rule."""
+    folders = {name: tmp_path_factory.mktemp(name) for name in ("calm", "requeued", "failing")}
+    write_config(folders["calm"], cluster_config())
+    write_config(folders["requeued"], cluster_config())
+    make, _ = BAD_FILES["label too big"]
+    broken = make(folders["failing"] / "Galaxy10.h5")
+    write_config(folders["failing"], small_config(dataset="sdss", data={"sdss": {"path": str(broken)}}))
+    runs = {name: snakemake_on_slurm(folder) for name, folder in folders.items() if name != "failing"}
+    # only the split: it fails, and not thrice, as it would fail alike
+    runs["failing"] = snakemake_on_slurm(folders["failing"], "Results/test/sdss/split.npz", "--retries", "0")
+    try:
+        requeued = requeue_a_running_job(folders["requeued"], runs["requeued"])
+        codes = {name: run.wait(timeout=900) for name, run in runs.items()}
+    finally:
+        for run in runs.values():
+            if run.poll() is None:
+                run.send_signal(signal.SIGINT)
+    return {name: Run(folder, codes[name], (folder / "snakemake.log").read_text())
+            for name, folder in folders.items()}, requeued
+
+
+class Run(NamedTuple):
+    folder: Path
+    returncode: int
+    console: str
+
+
+def requeue_a_running_job(workdir, run) -> dict:
+    """After a seeded random wait, `scontrol requeue` the first job of `workdir` found running; its record."""
+    time.sleep(np.random.default_rng(22).uniform(10, 90))
+    deadline = time.monotonic() + 600
+    while not (running := [job for job in job_records(workdir) if job["JobState"] == "RUNNING"]):
+        assert run.poll() is None and time.monotonic() < deadline, "the run ended before a job could be requeued"
+        time.sleep(0.2)
+    subprocess.run(["scontrol", "requeue", running[0]["JobId"]], check=True)
+    return running[0]
+
+
+def test_workflow_runs_on_slurm_with_gpu_jobs_on_gpus(slurm_runs):
+    calm, code, console = slurm_runs[0]["calm"]
+    assert code == 0, console[-4000:]
     # the profile gives train and predict a GPU each: JAX under backend auto
-    check_outputs(calm_run, gpus=1, robustness=False, seeds=SLURM_SEEDS)
-    jobs = submitted_jobs(calm_run)
+    check_outputs(calm, gpus=1, robustness=False, seeds=SLURM_SEEDS)
+    jobs = submitted_jobs(calm)
     runs = len(EXPERIMENTS) * len(SLURM_SEEDS)
     for rule in ("train", "predict"):
         assert jobs[rule] == [("gres:gpu:1", "COMPLETED")] * runs, rule
@@ -96,33 +137,19 @@ def test_workflow_runs_on_slurm_with_gpu_jobs_on_gpus(calm_run):
     assert not jobs["download"] and not jobs["evaluate"]  # local rules run beside snakemake, not as jobs
     for name in EXPERIMENTS:
         for seed in SLURM_SEEDS:
-            record = json.loads((calm_run / OUT / name / f"seed{seed}" / "run.json").read_text())
+            record = json.loads((calm / OUT / name / f"seed{seed}" / "run.json").read_text())
             assert record["cuda_visible_devices"] in ("0", "1")  # SLURM gave the job one of the node's two GPUs
 
 
-def test_a_job_requeued_at_a_random_moment_ends_as_if_never_requeued(cluster, calm_run, tmp_path):
-    """Pre-emption as SLURM does it (`scontrol requeue`: the running job is killed and put back in the queue), at
-    a seeded random moment of the multi-job run: the same job runs again, training goes on from its checkpoint,
-    and every output equals the uninterrupted run's."""
-    write_config(tmp_path, cluster_config())
-    run = snakemake_on_slurm(tmp_path)
-    time.sleep(np.random.default_rng(22).uniform(10, 90))
-    deadline = time.monotonic() + 600
-    while not (running := [job for job in job_records(tmp_path) if job["JobState"] == "RUNNING"]):
-        assert run.poll() is None and time.monotonic() < deadline, "the run ended before a job could be requeued"
-        time.sleep(0.2)
-    requeued = running[0]
-    subprocess.run(["scontrol", "requeue", requeued["JobId"]], check=True)
-    try:
-        output, _ = run.communicate(timeout=900)
-    finally:
-        if run.poll() is None:
-            run.send_signal(signal.SIGINT)
-    assert run.returncode == 0, output[-4000:]
-
-    (after,) = [job for job in job_records(tmp_path) if job["JobId"] == requeued["JobId"]]
+def test_a_job_requeued_at_a_random_moment_ends_as_if_never_requeued(slurm_runs):
+    """The requeued job runs again, training goes on from its checkpoint, and every output equals the
+    uninterrupted run's."""
+    runs, requeued = slurm_runs
+    (calm, calm_code, _), (workdir, code, console) = runs["calm"], runs["requeued"]
+    assert calm_code == 0 and code == 0, console[-4000:]
+    (after,) = [job for job in job_records(workdir) if job["JobId"] == requeued["JobId"]]
     assert after["Restarts"] == "1" and after["JobState"] == "COMPLETED"  # the same job, run a second time
-    calm, requeued_run = calm_run / OUT, tmp_path / OUT
+    calm, requeued_run = calm / OUT, workdir / OUT
     for path in sorted(calm.glob("*/seed*/*")):
         if path.name in ("metrics.json", "predictions.csv", "valid_predictions.csv", "history.csv"):
             name = str(path.relative_to(calm))
@@ -131,12 +158,10 @@ def test_a_job_requeued_at_a_random_moment_ends_as_if_never_requeued(cluster, ca
         assert_same(table_of(calm / name), table_of(requeued_run / name), f"{requeued['rule']} requeued: {name}")
 
 
-def test_a_failed_job_shows_its_error_on_the_console(cluster, tmp_path):
-    make, problem = BAD_FILES["label too big"]
-    broken = make(tmp_path / "Galaxy10.h5")
-    write_config(tmp_path, small_config(dataset="sdss", data={"sdss": {"path": str(broken)}}))
-    run = snakemake_on_slurm(tmp_path, "Results/test/sdss/split.npz", "--retries", "0")  # not thrice: it fails alike
-    output, _ = run.communicate(timeout=300)
-    assert run.returncode != 0
-    assert re.search(f"Error: {broken}: .*{problem}", output), output[-4000:]  # the job's log, shown by the profile
-    assert not (tmp_path / "Results/test/sdss/split.npz").exists()
+def test_a_failed_job_shows_its_error_on_the_console(slurm_runs):
+    workdir, code, console = slurm_runs[0]["failing"]
+    _, problem = BAD_FILES["label too big"]
+    assert code != 0
+    # the job's log, shown on the console by the profile
+    assert re.search(f"Error: {workdir / 'Galaxy10.h5'}: .*{problem}", console), console[-4000:]
+    assert not (workdir / "Results/test/sdss/split.npz").exists()
