@@ -3,6 +3,7 @@
     .venv/bin/python bench/pipeline.py                       # SDSS size: 21,785 images of 69×69
     .venv/bin/python bench/pipeline.py --decals              # DECaLS size: 17,736 images of 256×256
     .venv/bin/python bench/pipeline.py --comparison          # the whole default comparison (49 min on 2 cores)
+    .venv/bin/python bench/pipeline.py --comparison --old-recipe  # then with small_cnn as before its strided stem
 
 Prints: wall time and peak RSS of every stage (from Snakemake's `benchmark:` files, and for the download a
 transfer of the rendered file from a local HTTP server); the time from the split to the metrics and the share
@@ -10,7 +11,8 @@ of it that is not training; the no-op and dry-run times; the machine's float32 m
 each model, seconds per epoch (from the history the real training code writes) beside its FLOP bound and the
 compiled steps alone (for the CNNs, the least any feed could reach). `--comparison` instead runs the default
 comparison (config/config.yaml: every experiment and seed) on a full-size synthetic set from an empty folder and
-prints its wall time, where it went, and the leaderboard.
+prints its wall time, where it went, and the leaderboard; with `--old-recipe`, then the same with small_cnn's
+recipe before its strided stem (the issue "Time to accuracy" asks for the comparison in 40 % of that one's time).
 """
 
 import argparse
@@ -30,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
+from time_to_accuracy import matmul_gflops  # bench/ is on the path when a script of it runs
 
 REPO = Path(__file__).resolve().parents[1]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before keras is imported for the FLOP counts
@@ -171,23 +174,35 @@ def epoch_seconds(backend, split, settings) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def whole_comparison(workdir: Path) -> None:
-    folder = workdir / "comparison"
-    (folder / "config").mkdir(parents=True, exist_ok=True)
-    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    (folder / "config" / "config.yaml").write_text(yaml.safe_dump({**config, "dataset": "synthetic"}))
-    wall = run(SNAKEMAKE, folder)
-    results = folder / "Results" / "synthetic"
-    stages = stage_table(results)
-    stages["rule"] = stages["stage"].str.split(" ").str[0]
-    board = pd.read_csv(results / "leaderboard.csv")
-    print(f"The default comparison ({len(board)} experiments × {board['seeds'].max()} seeds, 21,785 synthetic "
-          f"images, 2 cores, from an empty folder): {wall / 60:.1f} min wall time")
-    print("sum of the jobs' wall times per rule (s):")
-    print(stages.groupby("rule")["wall_s"].agg(["count", "sum"]).to_string(float_format="%.0f"))
-    columns = ["experiment", "accuracy_mean", "accuracy_std", "balanced_accuracy_mean", "balanced_accuracy_std",
-               "collapsed_seeds", "train_seconds_mean"]
-    print(board[columns].to_string(index=False, float_format="%.3f"))
+def whole_comparison(workdir: Path, old_recipe: bool = False) -> None:
+    """The default comparison from an empty folder; with `old_recipe`, then the same with small_cnn's recipe
+    before its strided stem (config/side_by_side.yaml's small_cnn_full), one after the other, and the ratio."""
+    config = {**yaml.safe_load((REPO / "config" / "config.yaml").read_text()), "dataset": "synthetic"}
+    recipes = {"today": config["experiments"]}
+    if old_recipe:
+        full = yaml.safe_load((REPO / "config" / "side_by_side.yaml").read_text())["experiments"]["small_cnn_full"]
+        recipes["small_cnn_full"] = {**config["experiments"], "small_cnn": full}
+    walls = {}
+    for name, experiments in recipes.items():
+        folder = workdir / f"comparison_{name}"
+        (folder / "config").mkdir(parents=True, exist_ok=True)
+        (folder / "config" / "config.yaml").write_text(yaml.safe_dump({**config, "experiments": experiments}))
+        peak = matmul_gflops()
+        walls[name] = run(SNAKEMAKE, folder)
+        print(f"float32 matmul peak {peak:.0f} GFLOP/s before this comparison, {matmul_gflops():.0f} after")
+        results = folder / "Results" / "synthetic"
+        stages = stage_table(results)
+        stages["rule"] = stages["stage"].str.split(" ").str[0]
+        board = pd.read_csv(results / "leaderboard.csv")
+        print(f"The default comparison, small_cnn as {name} ({len(board)} experiments × {board['seeds'].max()} "
+              f"seeds, 21,785 synthetic images, from an empty folder): {walls[name] / 60:.1f} min wall time")
+        print("sum of the jobs' wall times per rule (s):")
+        print(stages.groupby("rule")["wall_s"].agg(["count", "sum"]).to_string(float_format="%.0f"))
+        columns = ["experiment", "accuracy_mean", "accuracy_std", "balanced_accuracy_mean", "balanced_accuracy_std",
+                   "collapsed_seeds", "train_seconds_mean"]
+        print(board[columns].to_string(index=False, float_format="%.3f"))
+    if old_recipe:
+        print(f"today / small_cnn_full wall time: {walls['today'] / walls['small_cnn_full']:.2f}")
 
 
 def main():
@@ -197,9 +212,11 @@ def main():
     parser.add_argument("--cnn-images", type=int, default=4000, help="images in the set the CNNs are timed on")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
     parser.add_argument("--comparison", action="store_true", help="time the whole default comparison instead")
+    parser.add_argument("--old-recipe", action="store_true",
+                        help="with --comparison: then again with small_cnn's recipe before its strided stem")
     args = parser.parse_args()
     if args.comparison:
-        return whole_comparison(args.keep or Path(tempfile.mkdtemp(prefix="galaxy10-bench-")))
+        return whole_comparison(args.keep or Path(tempfile.mkdtemp(prefix="galaxy10-bench-")), args.old_recipe)
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="galaxy10-bench-"))
     results, size = stage_costs(args, workdir)
     snakemake_overhead(workdir)
