@@ -85,7 +85,7 @@ def slurm_runs(cluster, tmp_path_factory):
     `calm`: the small config, never interrupted. `requeued`: the same, with a job pre-empted as SLURM does it
     (`scontrol requeue`: the running job is killed and put back in the queue) at a seeded random moment.
     `failing`: a data set file with a bad label, whose split fails. Returns each run's folder, exit status and
-    console, and the requeued job's id and rule."""
+    console, and for `requeued` the record of the job it requeued."""
     folders = {name: tmp_path_factory.mktemp(name) for name in ("calm", "requeued", "failing")}
     write_config(folders["calm"], cluster_config())
     write_config(folders["requeued"], cluster_config())
@@ -102,14 +102,15 @@ def slurm_runs(cluster, tmp_path_factory):
         for run in runs.values():
             if run.poll() is None:
                 run.send_signal(signal.SIGINT)
-    return {name: Run(folder, codes[name], (folder / "snakemake.log").read_text())
-            for name, folder in folders.items()}, requeued
+    return {name: Run(folder, codes[name], (folder / "snakemake.log").read_text(),
+                      requeued if name == "requeued" else None) for name, folder in folders.items()}
 
 
 class Run(NamedTuple):
     folder: Path
     returncode: int
     console: str
+    requeued_job: dict | None  # scontrol's record of the job requeued in this run, before the requeue
 
 
 def requeue_a_running_job(workdir, run) -> dict:
@@ -133,8 +134,9 @@ def requeue_a_running_job(workdir, run) -> dict:
 
 
 def test_workflow_runs_on_slurm_with_gpu_jobs_on_gpus(slurm_runs):
-    calm, code, console = slurm_runs[0]["calm"]
-    assert code == 0, console[-4000:]
+    calm = slurm_runs["calm"]
+    assert calm.returncode == 0, calm.console[-4000:]
+    calm = calm.folder
     # the profile gives train and predict a GPU each: JAX under backend auto
     check_outputs(calm, gpus=1, robustness=False, seeds=SLURM_SEEDS)
     jobs = submitted_jobs(calm)
@@ -153,12 +155,11 @@ def test_workflow_runs_on_slurm_with_gpu_jobs_on_gpus(slurm_runs):
 def test_a_job_requeued_at_a_random_moment_ends_as_if_never_requeued(slurm_runs):
     """The requeued job runs again, training goes on from its checkpoint, and every output equals the
     uninterrupted run's."""
-    runs, requeued = slurm_runs
-    (calm, calm_code, _), (workdir, code, console) = runs["calm"], runs["requeued"]
-    assert calm_code == 0 and code == 0, console[-4000:]
-    (after,) = [job for job in job_records(workdir) if job["JobId"] == requeued["JobId"]]
+    run, requeued = slurm_runs["requeued"], slurm_runs["requeued"].requeued_job
+    assert slurm_runs["calm"].returncode == 0 and run.returncode == 0, run.console[-4000:]
+    (after,) = [job for job in job_records(run.folder) if job["JobId"] == requeued["JobId"]]
     assert after["Restarts"] == "1" and after["JobState"] == "COMPLETED"  # the same job, run a second time
-    calm, requeued_run = calm / OUT, workdir / OUT
+    calm, requeued_run = slurm_runs["calm"].folder / OUT, run.folder / OUT
     for path in sorted(calm.glob("*/seed*/*")):
         if path.name in ("metrics.json", "predictions.csv", "valid_predictions.csv", "history.csv"):
             name = str(path.relative_to(calm))
@@ -168,9 +169,9 @@ def test_a_job_requeued_at_a_random_moment_ends_as_if_never_requeued(slurm_runs)
 
 
 def test_a_failed_job_shows_its_error_on_the_console(slurm_runs):
-    workdir, code, console = slurm_runs[0]["failing"]
+    run = slurm_runs["failing"]
     _, problem = BAD_FILES["label too big"]
-    assert code != 0
+    assert run.returncode != 0
     # the job's log, shown on the console by the profile
-    assert re.search(f"Error: {workdir / 'Galaxy10.h5'}: .*{problem}", console), console[-4000:]
-    assert not (workdir / "Results/test/sdss/split.npz").exists()
+    assert re.search(f"Error: {run.folder / 'Galaxy10.h5'}: .*{problem}", run.console), run.console[-4000:]
+    assert not (run.folder / "Results/test/sdss/split.npz").exists()
