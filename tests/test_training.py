@@ -20,7 +20,7 @@ from galaxy10.evaluation.inference import predict_probabilities
 from galaxy10.io import InputError
 from galaxy10.evaluation.metrics import compute_metrics
 from galaxy10.evaluation.predict import predict
-from galaxy10.runtime import choose_backend, use_backend
+from galaxy10.runtime import choose_backend, cpu_has_avx512, use_backend
 from galaxy10.training.settings import TrainingSettings
 from galaxy10.data.split import load_split, write_split
 from galaxy10.data.synthetic import write_synthetic
@@ -200,6 +200,14 @@ def test_an_experiments_own_backend_is_taken_where_the_configs_is_auto():
     assert choose_backend("auto", "small_cnn", 0, "jax") == "jax"
     assert choose_backend("auto", "small_cnn", 1, "tensorflow") == "tensorflow"  # the recipe's word, GPU or not
     assert choose_backend("tensorflow", "small_cnn", 0, "jax") == "tensorflow"  # the config's explicit choice wins
+    # auto on a CPU: the one measured faster for the model on CPUs with and without AVX-512
+    assert choose_backend("auto", "small_cnn", 0, avx512=False) == "jax"
+    assert choose_backend("auto", "small_cnn", 0, avx512=True) == "tensorflow"
+    assert choose_backend("auto", "seed_dnn", 0, avx512=True) == choose_backend("auto", "seed_dnn", 0, avx512=False)
+    assert choose_backend("auto", "galaxy10_cnn", 0, avx512=False) == "tensorflow"
+    assert choose_backend("auto", "small_cnn", 1, avx512=True) == "jax"  # a GPU
+    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    assert cpu_has_avx512() == (" avx512f" in flags)
     assert TrainingSettings("small_cnn", backend="jax").backend == "jax"
     assert TrainingSettings("small_cnn").fingerprint() != TrainingSettings("small_cnn", backend="jax").fingerprint()
     with pytest.raises(InputError, match="backend"):

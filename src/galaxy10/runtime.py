@@ -8,21 +8,38 @@ from importlib.util import find_spec
 from galaxy10.io import InputError
 
 BACKENDS = ("tensorflow", "jax", "torch")
-# The backend each model trains fastest with on CPUs, measured side by side by bench/pipeline.py
-# (docs/speed-and-memory.md): the dense networks on JAX, the convolutional ones on TensorFlow. On GPUs, JAX.
+# The backend each model trains fastest with on CPUs, measured side by side (docs/speed-and-memory.md): the dense
+# networks on JAX, the convolutional ones on TensorFlow, whose oneDNN kernels use AVX-512 where the CPU has it;
+# without AVX-512 (a 2-core AMD EPYC) small_cnn trained 1.5x faster on JAX, with it (two Intel Xeons) 1.8-2.9x
+# slower. On GPUs, JAX.
 FASTEST_ON_CPU = {"seed_dnn": "jax", "deep_dnn": "jax"}
+FASTEST_ON_CPU_WITHOUT_AVX512 = {**FASTEST_ON_CPU, "small_cnn": "jax"}
 
 
-def choose_backend(name: str, model: str | None = None, gpus: int = 0, preferred: str = "auto") -> str:
+def choose_backend(name: str, model: str | None = None, gpus: int = 0, preferred: str = "auto",
+                   avx512: bool | None = None) -> str:
     """`name` (the config's `backend`), or for "auto" the experiment's own `preferred` one where it names one, else
-    the fastest measured backend for `model` (TensorFlow where JAX is not installed)."""
+    the fastest measured backend for `model` on this machine (`avx512`: whether its CPU has AVX-512; by default
+    read from it), TensorFlow where JAX is not installed."""
     if name != "auto":
         return name
     if preferred != "auto":
         return preferred
     if find_spec("jax") is None:
         return "tensorflow"
-    return "jax" if gpus else FASTEST_ON_CPU.get(model, "tensorflow")
+    if gpus:
+        return "jax"
+    fastest = FASTEST_ON_CPU if (cpu_has_avx512() if avx512 is None else avx512) else FASTEST_ON_CPU_WITHOUT_AVX512
+    return fastest.get(model, "tensorflow")
+
+
+def cpu_has_avx512() -> bool:
+    """Whether this machine's CPU has AVX-512 (the `avx512f` flag of /proc/cpuinfo; False where there is none)."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            return any(line.startswith("flags") and " avx512f" in line for line in cpuinfo)
+    except OSError:
+        return False
 
 
 def redirect_output(log_path) -> None:
