@@ -29,6 +29,14 @@ from time_to_accuracy import matmul_gflops  # bench/ is on the path when a scrip
 
 REPO = Path(__file__).resolve().parents[1]
 KNOBBED = str(REPO / "bench" / "lever_models.py") + ":knobbed_cnn"
+
+
+def strided_knobbed(width: int) -> dict:
+    """The settings of bench/lever_models.py's network with a strided stem, `width` wide (the base recipe's own
+    stem_stride unset: a file.py:function model takes its options under `options`)."""
+    return {"model": KNOBBED, "stem_stride": None, "options": {"stem_stride": 2, "width": width}}
+
+
 SHORT = {"epochs": 10, "warmup_epochs": 1, "min_epochs": 5}  # half the epochs on the same cosine
 EPOCHS12 = {"epochs": 12, "warmup_epochs": 1, "min_epochs": 6}
 # name: (what changes, the settings changed); the worker sets the backend (before keras is imported, as the
@@ -47,14 +55,11 @@ VARIANTS = {
     "stride2_jax_bf16": ("stride 2 on JAX, bfloat16 compute",
                          {"stem_stride": 2, "backend": "jax", "mixed_precision": "bfloat16"}),
     "xla": ("XLA (jit_compile) on TensorFlow", {"jit_compile": True}),
-    "stride2_w48": ("stride 2, first block 48 wide",
-                    {"model": KNOBBED, "stem_stride": None, "options": {"stem_stride": 2, "width": 48}}),
+    "stride2_w48": ("stride 2, first block 48 wide", strided_knobbed(48)),
     "stride2_bf16_plain": ("stride 2, bfloat16, no corruption training",
                            {"stem_stride": 2, "mixed_precision": "bfloat16", "corrupt": []}),
-    "stride2_w24": ("stride 2, first block 24 wide",
-                    {"model": KNOBBED, "stem_stride": None, "options": {"stem_stride": 2, "width": 24}}),
-    "stride2_w16": ("stride 2, first block 16 wide",
-                    {"model": KNOBBED, "stem_stride": None, "options": {"stem_stride": 2, "width": 16}}),
+    "stride2_w24": ("stride 2, first block 24 wide", strided_knobbed(24)),
+    "stride2_w16": ("stride 2, first block 16 wide", strided_knobbed(16)),
     "stride2_bf16_e12": ("stride 2, bfloat16, 12 epochs",
                          {"stem_stride": 2, "mixed_precision": "bfloat16", **EPOCHS12}),
     "feed1": ("one feed process draws the training corruptions beside the steps", {"feed_processes": 1}),
